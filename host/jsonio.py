@@ -1,0 +1,57 @@
+"""JSON in and out: compact output like Jira's, bounded and validated input."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import falcon
+
+from host.errors import JSON_CONTENT_TYPE, ApiError, BadRequest
+
+MAX_BODY_BYTES = 1024 * 1024
+TOO_LARGE = f"The request body is larger than the limit of {MAX_BODY_BYTES} bytes."
+
+_encoder = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False)
+
+
+def dumps(obj: Any) -> str:
+    return _encoder.encode(obj)
+
+
+def send_json(resp: falcon.Response, obj: Any, status: int = 200) -> None:
+    resp.status = status
+    resp.content_type = JSON_CONTENT_TYPE
+    resp.text = _encoder.encode(obj)
+
+
+def _reject_constants(name: str) -> Any:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def read_json_object(req: falcon.Request, error: type[ApiError] = BadRequest) -> dict[str, Any]:
+    """Read the request body as a JSON object, or raise ``error`` (400/413/415) with a clear message."""
+    length = req.content_length
+    if length is not None and length > MAX_BODY_BYTES:
+        raise _make(error, 413, TOO_LARGE)
+    ctype = (req.content_type or "").split(";", 1)[0].strip().lower()
+    if ctype and ctype != "application/json" and not ctype.endswith("+json"):
+        raise _make(error, 415, f"Unsupported content type '{ctype}': send application/json")
+    raw = req.bounded_stream.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise _make(error, 413, TOO_LARGE)
+    if not raw.strip():
+        raise _make(error, 400, "The request body is empty: a JSON object is required")
+    try:
+        data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constants)
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise _make(error, 400, f"The request body is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise _make(error, 400, "The request body must be a JSON object")
+    return data
+
+
+def _make(error: type[ApiError], status: int, message: str) -> ApiError:
+    if error is BadRequest:
+        return ApiError(status, message)
+    return error(status, message)

@@ -1,0 +1,89 @@
+"""Permission types registered by plugins; each is granted to "everyone" or to a set of groups.
+
+Members of the sysadmin group hold every permission. Grants live in the settings table (``permission:<key>``)
+and share its per-process cache.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from host.settings import InvalidSetting, SettingsStore
+
+if TYPE_CHECKING:
+    from host.auth import Actor
+
+
+@dataclass(frozen=True)
+class PermissionType:
+    key: str
+    name: str
+    description: str = ""
+    default_everyone: bool = False
+    default_groups: tuple[str, ...] = ()
+    allow_everyone: bool = True
+
+
+class Permissions:
+    def __init__(self, settings: SettingsStore) -> None:
+        self._settings = settings
+        self._types: dict[str, PermissionType] = {}
+
+    def register(self, types: list[PermissionType]) -> None:
+        for ptype in types:
+            if ptype.key in self._types:
+                raise ValueError(f"permission type {ptype.key} registered twice")
+            self._types[ptype.key] = ptype
+
+    def types(self) -> list[PermissionType]:
+        return list(self._types.values())
+
+    def grant(self, key: str) -> dict[str, Any]:
+        ptype = self._types[key]
+        stored = self._settings.raw(f"permission:{key}")
+        if stored is None:
+            stored = {"everyone": ptype.default_everyone, "groups": list(ptype.default_groups)}
+        grant = {"groups": list(stored.get("groups", []))}
+        if ptype.allow_everyone:
+            grant = {"everyone": bool(stored.get("everyone", False)), **grant}
+        return grant
+
+    def has(self, actor: Actor, key: str) -> bool:
+        if actor.is_sysadmin:
+            return True
+        if not actor.authenticated:
+            return False
+        grant = self.grant(key)
+        if grant.get("everyone"):
+            return True
+        groups = {g.lower() for g in grant["groups"]}
+        return any(g.lower() in groups for g in actor.groups)
+
+    def validate(self, key: str, value: Any) -> dict[str, Any]:
+        ptype = self._types.get(key)
+        if ptype is None:
+            raise InvalidSetting(key, f"Unknown permission '{key}'")
+        if not isinstance(value, dict):
+            raise InvalidSetting(key, f"'{key}' must be an object with 'groups'")
+        allowed = {"groups", "everyone"} if ptype.allow_everyone else {"groups"}
+        for name in value:
+            if name not in allowed:
+                raise InvalidSetting(f"{key}.{name}", f"'{key}' does not accept '{name}'")
+        everyone = value.get("everyone", False)
+        if not isinstance(everyone, bool):
+            raise InvalidSetting(f"{key}.everyone", f"'{key}.everyone' must be true or false")
+        groups = value.get("groups", [])
+        if not isinstance(groups, list) or not all(isinstance(g, str) and g.strip() for g in groups):
+            raise InvalidSetting(f"{key}.groups", f"'{key}.groups' must be a list of group names")
+        result: dict[str, Any] = {"groups": sorted({g.strip() for g in groups}, key=str.lower)}
+        if ptype.allow_everyone:
+            result = {"everyone": everyone, **result}
+        return result
+
+    def update(self, changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+        old = {k: self.grant(k) for k in self._types}
+        validated = {k: self.validate(k, v) for k, v in changes.items()}
+        self._settings.write_raw({f"permission:{k}": v for k, v in validated.items()})
+        new = {k: self.grant(k) for k in self._types}
+        return old, new

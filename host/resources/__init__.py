@@ -1,0 +1,1 @@
+"""The host's REST resources (Jira and Confluence compatible)."""

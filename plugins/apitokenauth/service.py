@@ -1,0 +1,419 @@
+"""Token lifecycle and verification. REST resources, the CLI and (later) the web pages all go through here."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import unicodedata
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+
+from host.auth import Actor, Credentials
+from host.db import database
+from host.errors import AuthenticationFailed, PluginApiError
+from host.users import USER_PROJECTION_WIDTH, UserRow, user_projection, user_row
+
+from . import expiry, restrictions, tokens
+from .config import CREATE_TOKENS, MAX_MONTHS_LIMIT, ON_BEHALF, PLUGIN_KEY, USE_TOKENS, header_name, ip_network_list
+from .models import Token
+
+if TYPE_CHECKING:
+    from host.core import Host
+
+CREATE_FIELDS = frozenset(
+    {
+        "tokenDescription",
+        "tokenValidityTimeInMonths",
+        "tokenExpirationDateTime",
+        "tokenForUserKey",
+        "tokenScope",
+        "allowedIpRanges",
+        "headerValueAccessRules",
+        "rateLimitBucketSize",
+        "rateLimitBucketLifetime",
+        "publicKey",
+    }
+)
+READ_ONLY_MESSAGE = "This token is read-only"
+MAX_HEADER_RULES = 20
+
+
+def bad(message: str) -> PluginApiError:
+    return PluginApiError(400, message)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenRow:
+    id: int
+    digest: str
+    scope: int
+    valid_until: int
+    last_accessed: int
+    allowed_ip_ranges: str
+    header_rules: str
+    user: UserRow
+
+
+TOKEN_COLUMNS = "t.id, t.digest, t.scope, t.valid_until, t.last_accessed, t.allowed_ip_ranges, t.header_rules"
+TOKEN_WIDTH = 7
+
+
+@lru_cache(maxsize=4096)
+def _ranges(text: str) -> tuple:
+    return restrictions.networks(tuple(json.loads(text)))
+
+
+@lru_cache(maxsize=4096)
+def _rules(text: str) -> list:
+    return json.loads(text)
+
+
+def token_summary(token: Token) -> dict[str, Any]:
+    """A token as ``GET P/user/token`` lists it (never the secret)."""
+    return {
+        "id": token.id,
+        "description": token.description,
+        "created": token.created,
+        "lastAccessed": token.last_accessed,
+        "validUntil": token.valid_until,
+        "tokenScope": token.scope,
+        "tokenForUserKey": token.user_key,
+        "tokenCreatedByUserKey": token.created_by_key,
+    }
+
+
+class TokenService:
+    def __init__(self, host: Host) -> None:
+        self.host = host
+        self._lookup_sql: str | None = None
+        self._touch_sql: str | None = None
+
+    # ----- settings and permissions ----------------------------------------------------------------------
+    def setting(self, name: str) -> Any:
+        return self.host.settings.get(PLUGIN_KEY, name)
+
+    def may(self, actor: Actor, permission: str) -> bool:
+        return self.host.permissions.has(actor, permission)
+
+    # ----- verification (the hot path: one indexed read, no write) ------------------------------------------
+    def _lookup(self, secret: str) -> TokenRow | None:
+        if self._lookup_sql is None:
+            p = database.obj.param
+            self._lookup_sql = (
+                f"SELECT {TOKEN_COLUMNS}, {user_projection('u')} FROM apitokenauth_token t "
+                f"JOIN host_user u ON u.key = t.user_key WHERE t.digest = {p}"
+            )
+        wanted = tokens.digest(self.host.config.secret, secret)
+        row = database.execute_sql(self._lookup_sql, (wanted,)).fetchone()
+        if row is None or not hmac.compare_digest(row[1], wanted):
+            return None
+        return TokenRow(*row[:TOKEN_WIDTH], user_row(row, TOKEN_WIDTH))
+
+    def _touch(self, row: TokenRow, now: int) -> None:
+        """Write lastAccessed at most once per interval per token; the condition makes it once across workers."""
+        interval = int(self.setting("lastAccessedWriteIntervalSeconds")) * 1000
+        if now - row.last_accessed < interval:
+            return
+        if self._touch_sql is None:
+            p = database.obj.param
+            self._touch_sql = (
+                f"UPDATE apitokenauth_token SET last_accessed = {p} WHERE id = {p} AND last_accessed <= {p}"
+            )
+        database.execute_sql(self._touch_sql, (now, row.id, now - interval))
+
+    def _failed(self, credentials: Credentials, reason: str) -> AuthenticationFailed:
+        return AuthenticationFailed(scheme=credentials.scheme, reason=reason, realm=self.host.base_url)
+
+    def authenticate(self, request: Any, credentials: Credentials) -> Actor | None:
+        bearer = credentials.scheme == "bearer"
+        if not tokens.looks_like_token(credentials.secret):
+            if bearer:
+                raise self._failed(credentials, "not an API token")
+            return None  # a password: the host's password check takes it
+        row = self._lookup(credentials.secret)
+        now = self.host.now_ms()
+        reason = None
+        if row is None:
+            reason = "unknown or revoked token"
+        elif row.valid_until and row.valid_until <= now:
+            reason = "token expired"
+        elif not bearer and row.user.name.lower() != (credentials.username or "").lower():
+            reason = "token of another user"
+        if reason is not None:
+            if bearer:
+                raise self._failed(credentials, reason)
+            if self.setting("disableBasicAuthWithPassword") and credentials.channel != "web":
+                raise self.host.auth.failed_basic_login(credentials.username, count=True, reason=reason)
+            return None  # the password check refuses it, counts it, or answers the captcha lock
+        assert row is not None
+        user = row.user
+        if not bearer:
+            self.host.auth.check_lock(user)
+        if not user.active:
+            raise self._failed(credentials, "user deactivated")
+        actor = self.host.auth.actor_for(
+            user,
+            "token",
+            read_only=row.scope == 1,
+            read_only_message=READ_ONLY_MESSAGE if row.scope == 1 else "",
+            details={"tokenId": row.id, "tokenScope": row.scope, "validUntil": row.valid_until},
+        )
+        if not self.may(actor, USE_TOKENS):
+            raise self._failed(credentials, "user lacks the Use Tokens permission")
+        if row.allowed_ip_ranges != "[]" or row.header_rules != "[]":
+            self._check_restrictions(request, row, credentials)
+        self._touch(row, now)
+        if not bearer:
+            self.host.auth.login_succeeded(user, count_login=credentials.channel != "rest")
+        return actor
+
+    def client_address(self, request: Any) -> Any:
+        trusted = restrictions.networks(tuple(self.setting("trustedProxies")))
+        header = self.setting("clientIpHeader")
+        values = [] if not trusted else [v for v in [request.get_header(header)] if v]
+        return restrictions.client_address(request.remote_addr, values, trusted)
+
+    def _check_restrictions(self, request: Any, row: TokenRow, credentials: Credentials) -> None:
+        if request is None:
+            raise self._failed(credentials, "restricted token used without a request")
+        if row.allowed_ip_ranges != "[]":
+            if not restrictions.in_ranges(self.client_address(request), _ranges(row.allowed_ip_ranges)):
+                raise self._failed(credentials, "client address outside the token's allowed IP ranges")
+        if row.header_rules != "[]":
+            if not restrictions.headers_match(_rules(row.header_rules), request.get_header):
+                raise self._failed(credentials, "a header rule of the token is not met")
+
+    # ----- lifecycle ------------------------------------------------------------------------------------------
+    def create(self, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(body) - CREATE_FIELDS)
+        if unknown:
+            raise bad(f"Unknown field '{unknown[0]}'")
+        now = self.host.now_ms()
+        maximum = int(self.setting("maxValidityMonths"))
+        default_months = int(self.setting("defaultValidityMonths"))
+
+        for_key = body.get("tokenForUserKey")
+        if for_key is not None and (not isinstance(for_key, str) or len(for_key) > 255):
+            raise bad("'tokenForUserKey' must be a user key (a string)")
+        on_behalf = bool(for_key) and for_key != actor.key
+        if on_behalf:
+            if actor.read_only:
+                raise PluginApiError(403, "A read-only token cannot create tokens for other users")
+            if not self.may(actor, ON_BEHALF):
+                raise PluginApiError(403, "You do not have the permission to create tokens for other users")
+            target = self.host.users.by_key(for_key)
+            if target is None:
+                raise bad(f"'tokenForUserKey': no user has the key '{for_key}'")
+            target_key = target.key
+        else:
+            if not self.may(actor, CREATE_TOKENS):
+                raise PluginApiError(403, "You do not have the permission to create tokens")
+            target_key = actor.key
+
+        description = self._description(body.get("tokenDescription"), now)
+        scope = body.get("tokenScope", 2)
+        if scope is None:
+            scope = 2
+        if isinstance(scope, bool) or scope not in (1, 2):
+            raise bad("'tokenScope' must be 1 (read-only) or 2 (read/write)")
+        if actor.read_only or (not on_behalf and self.setting("readOnlyTokensOnly")):
+            scope = 1
+
+        months, valid_until, expiration_text = self._expiry(body, now, maximum, default_months, clamp=on_behalf)
+        ip_ranges = self._ip_ranges(body.get("allowedIpRanges"))
+        header_rules = self._header_rules(body.get("headerValueAccessRules"))
+        bucket_size = self._count(body, "rateLimitBucketSize")
+        bucket_lifetime = self._count(body, "rateLimitBucketLifetime")
+        if bucket_size and not bucket_lifetime:
+            raise bad("'rateLimitBucketLifetime' must be set (in seconds) together with 'rateLimitBucketSize'")
+        if not bucket_size and self.setting("rateLimitEnabled"):
+            bucket_size = int(self.setting("defaultRateLimitBucketSize"))
+            bucket_lifetime = int(self.setting("defaultRateLimitBucketLifetime")) if bucket_size else 0
+        public_key = body.get("publicKey")
+        if public_key not in (None, ""):
+            raise bad("'publicKey': delivering tokens encrypted with OpenPGP is not available on this server yet")
+
+        plaintext = tokens.generate()
+        token = Token.create(
+            digest=tokens.digest(self.host.config.secret, plaintext),
+            user_key=target_key,
+            created_by_key=actor.key,
+            description=description,
+            created=now,
+            last_accessed=0,
+            valid_until=valid_until,
+            scope=scope,
+            validity_months=months,
+            expiration_text=expiration_text,
+            allowed_ip_ranges=json.dumps(ip_ranges),
+            header_rules=json.dumps(header_rules),
+            rate_limit_size=bucket_size,
+            rate_limit_lifetime=bucket_lifetime,
+        )
+        return {
+            "id": token.id,
+            "plainTextToken": plaintext,
+            "tokenDescription": description,
+            "tokenForUserKey": target_key,
+            "tokenValidityTimeInMonths": months,
+            "tokenExpirationDateTime": expiration_text if valid_until else None,
+            "tokenExpirationDateTimeMillis": valid_until,
+            "tokenScope": scope,
+            "rateLimitBucketLifetime": bucket_lifetime,
+            "rateLimitBucketSize": bucket_size,
+            "publicKey": "",
+            "allowedIpRanges": ip_ranges,
+            "headerValueAccessRules": header_rules,
+            "created": now,
+            "tokenCreatedByUserKey": actor.key,
+        }
+
+    @staticmethod
+    def _description(value: Any, now: int) -> str:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            day = datetime.fromtimestamp(now / 1000, tz=timezone.utc).strftime("%Y-%m-%d")
+            return f"API Token from {day}"
+        if not isinstance(value, str):
+            raise bad("'tokenDescription' must be a string")
+        value = value.strip()
+        if len(value) > 255:
+            raise bad("'tokenDescription' must not be longer than 255 characters")
+        if any(unicodedata.category(c) == "Cc" for c in value):
+            raise bad("'tokenDescription' must not contain control characters")
+        return value
+
+    def _expiry(
+        self, body: dict[str, Any], now: int, maximum: int, default_months: int, *, clamp: bool
+    ) -> tuple[int, int, str | None]:
+        """Returns (months, validUntil ms or 0 for never, ISO expiration text)."""
+        months = body.get("tokenValidityTimeInMonths")
+        if months is not None:
+            if isinstance(months, bool) or not isinstance(months, int):
+                raise bad("'tokenValidityTimeInMonths' must be a whole number of months")
+            if months < 0:
+                raise bad("'tokenValidityTimeInMonths' must not be negative")
+            if months > MAX_MONTHS_LIMIT:
+                raise bad(f"'tokenValidityTimeInMonths' must not exceed {MAX_MONTHS_LIMIT}")
+            if maximum and (months > maximum or months == 0):
+                if not clamp:
+                    if months == 0:
+                        raise bad(
+                            "'tokenValidityTimeInMonths' 0 asks for a token that never expires, which your "
+                            f"administrator does not allow: the maximum is {maximum} months."
+                        )
+                    raise bad(
+                        f"'tokenValidityTimeInMonths' {months} is greater than the maximum of {maximum} months "
+                        "defined by your administrator."
+                    )
+                months = maximum
+        else:
+            months = default_months
+            if maximum and (months == 0 or months > maximum):
+                months = maximum
+        text = body.get("tokenExpirationDateTime")
+        if text is not None:
+            if not isinstance(text, str):
+                raise bad("'tokenExpirationDateTime' must be an ISO 8601 date-time string")
+            try:
+                instant = expiry.parse_iso(text)
+            except expiry.InvalidDateTime as exc:
+                raise bad(f"'tokenExpirationDateTime' {exc}") from None
+            valid_until = expiry.to_ms(instant)
+            if valid_until <= now:
+                raise bad("'tokenExpirationDateTime' must be in the future")
+            if maximum and valid_until > expiry.add_months(now, maximum):
+                raise bad(
+                    "The custom expiration you've provided is greater than the maximum defined by your "
+                    f"administrator. You need to provide a date within the next {maximum} months."
+                )
+            return months, valid_until, expiry.format_iso(instant)
+        if months == 0:
+            return 0, 0, None
+        valid_until = expiry.add_months(now, months)
+        return months, valid_until, expiry.format_ms(valid_until)
+
+    @staticmethod
+    def _ip_ranges(value: Any) -> list[str]:
+        if value is None:
+            return []
+        try:
+            return ip_network_list(value)
+        except ValueError as exc:
+            raise bad(f"'allowedIpRanges' {exc}") from None
+
+    @staticmethod
+    def _header_rules(value: Any) -> list[dict[str, str]]:
+        if value is None:
+            return []
+        if not isinstance(value, list) or len(value) > MAX_HEADER_RULES:
+            raise bad(f"'headerValueAccessRules' must be a list of at most {MAX_HEADER_RULES} rules")
+        rules = []
+        for rule in value:
+            if not isinstance(rule, dict) or set(rule) != {"headerName", "headerValue"}:
+                raise bad("'headerValueAccessRules' entries must be objects with 'headerName' and 'headerValue'")
+            try:
+                name = header_name(rule["headerName"])
+            except ValueError as exc:
+                raise bad(f"'headerValueAccessRules' headerName {exc}") from None
+            header_value = rule["headerValue"]
+            if not isinstance(header_value, str) or len(header_value) > 1024 or "\n" in header_value or "\r" in header_value:
+                raise bad("'headerValueAccessRules' headerValue must be a single-line string")
+            rules.append({"headerName": name, "headerValue": header_value})
+        return rules
+
+    @staticmethod
+    def _count(body: dict[str, Any], name: str) -> int:
+        value = body.get(name)
+        if value is None:
+            return 0
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 1_000_000_000:
+            raise bad(f"'{name}' must be a whole number from 0 to 1000000000")
+        return value
+
+    def own_tokens(self, actor: Actor) -> list[dict[str, Any]]:
+        query = Token.select().where(Token.user_key == actor.key).order_by(Token.created.desc(), Token.id.desc())
+        return [token_summary(t) for t in query]
+
+    def _editable(self, actor: Actor, token_id: str) -> Token:
+        """The token ``token_id`` if the actor may change it; 404 if it does not exist or is hidden."""
+        if not token_id.isdigit() or len(token_id) > 18:
+            raise bad(f"The token id '{token_id[:40]}' is not a number")
+        token = Token.get_or_none(Token.id == int(token_id))
+        if token is None:
+            raise PluginApiError(404, f"There is no token with the id {token_id}")
+        if token.user_key == actor.key:
+            if not self.may(actor, CREATE_TOKENS):
+                raise PluginApiError(403, "You do not have the permission to manage tokens")
+            return token
+        if not self.may(actor, ON_BEHALF):
+            raise PluginApiError(404, f"There is no token with the id {token_id}")
+        return token
+
+    def rename(self, actor: Actor, token_id: str, body: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(body) - {"tokenDescription"})
+        if unknown:
+            raise bad(f"Unknown field '{unknown[0]}': only 'tokenDescription' can be changed")
+        if "tokenDescription" not in body:
+            raise bad("'tokenDescription' is required")
+        value = body["tokenDescription"]
+        if not isinstance(value, str) or not value.strip():
+            raise bad("'tokenDescription' must be a non-blank string")
+        token = self._editable(actor, token_id)
+        description = self._description(value, 0)
+        Token.update(description=description).where(Token.id == token.id).execute()
+        token.description = description
+        return token_summary(token)
+
+    def delete(self, actor: Actor, token_id: str) -> Token:
+        token = self._editable(actor, token_id)
+        Token.delete().where(Token.id == token.id).execute()
+        return token
+
+
+def service(host: Host) -> TokenService:
+    svc = host.extensions.get(PLUGIN_KEY)
+    if svc is None:
+        svc = host.extensions[PLUGIN_KEY] = TokenService(host)
+    return svc
