@@ -46,6 +46,8 @@ def read_json_object(req: falcon.Request, error: type[ApiError] = BadRequest) ->
         data = json.loads(raw.decode("utf-8"), parse_constant=_reject_constants)
     except (UnicodeDecodeError, ValueError) as exc:
         raise _make(error, 400, f"The request body is not valid JSON: {exc}") from None
+    except RecursionError:
+        raise _make(error, 400, "The request body is not valid JSON: it is nested too deeply") from None
     if not isinstance(data, dict):
         raise _make(error, 400, "The request body must be a JSON object")
     return data

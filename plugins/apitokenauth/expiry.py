@@ -8,7 +8,8 @@ from datetime import datetime, timedelta, timezone
 
 ISO_RE = re.compile(
     r"^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2})(?:[.,](\d{1,9}))?)?"
-    r"(Z|z|[+-]\d{2}(?::?\d{2})?)?$"
+    r"(Z|z|[+-]\d{2}(?::?\d{2})?)?$",
+    re.ASCII,
 )
 
 

@@ -216,7 +216,7 @@ class TokenService:
         scope = body.get("tokenScope", 2)
         if scope is None:
             scope = 2
-        if isinstance(scope, bool) or scope not in (1, 2):
+        if isinstance(scope, bool) or not isinstance(scope, int) or scope not in (1, 2):
             raise bad("'tokenScope' must be 1 (read-only) or 2 (read/write)")
         if actor.read_only or (not on_behalf and self.setting("readOnlyTokensOnly")):
             scope = 1
@@ -294,8 +294,6 @@ class TokenService:
                 raise bad("'tokenValidityTimeInMonths' must be a whole number of months")
             if months < 0:
                 raise bad("'tokenValidityTimeInMonths' must not be negative")
-            if months > MAX_MONTHS_LIMIT:
-                raise bad(f"'tokenValidityTimeInMonths' must not exceed {MAX_MONTHS_LIMIT}")
             if maximum and (months > maximum or months == 0):
                 if not clamp:
                     if months == 0:
@@ -303,11 +301,14 @@ class TokenService:
                             "'tokenValidityTimeInMonths' 0 asks for a token that never expires, which your "
                             f"administrator does not allow: the maximum is {maximum} months."
                         )
+                    shown = months if months <= MAX_MONTHS_LIMIT else f"{str(months)[:12]}..."
                     raise bad(
-                        f"'tokenValidityTimeInMonths' {months} is greater than the maximum of {maximum} months "
+                        f"'tokenValidityTimeInMonths' {shown} is greater than the maximum of {maximum} months "
                         "defined by your administrator."
                     )
                 months = maximum
+            elif months > MAX_MONTHS_LIMIT:
+                raise bad(f"'tokenValidityTimeInMonths' must not exceed {MAX_MONTHS_LIMIT}")
         else:
             months = default_months
             if maximum and (months == 0 or months > maximum):
@@ -358,8 +359,15 @@ class TokenService:
             except ValueError as exc:
                 raise bad(f"'headerValueAccessRules' headerName {exc}") from None
             header_value = rule["headerValue"]
-            if not isinstance(header_value, str) or len(header_value) > 1024 or "\n" in header_value or "\r" in header_value:
-                raise bad("'headerValueAccessRules' headerValue must be a single-line string")
+            if (
+                not isinstance(header_value, str)
+                or len(header_value) > 1024
+                or any(unicodedata.category(c) == "Cc" and c != "\t" for c in header_value)
+            ):
+                raise bad(
+                    "'headerValueAccessRules' headerValue must be a string of at most 1024 characters "
+                    "without control characters"
+                )
             rules.append({"headerName": name, "headerValue": header_value})
         return rules
 
@@ -378,7 +386,7 @@ class TokenService:
 
     def _editable(self, actor: Actor, token_id: str) -> Token:
         """The token ``token_id`` if the actor may change it; 404 if it does not exist or is hidden."""
-        if not token_id.isdigit() or len(token_id) > 18:
+        if not (token_id.isascii() and token_id.isdigit()) or len(token_id) > 18:
             raise bad(f"The token id '{token_id[:40]}' is not a number")
         token = Token.get_or_none(Token.id == int(token_id))
         if token is None:
