@@ -23,19 +23,21 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from host.app import create_app  # noqa: E402
-from host.config import Config  # noqa: E402
-from host.db import database  # noqa: E402
-from host.fixtures import load_fixtures  # noqa: E402
+from host.app import create_app
+from host.config import Config
+from host.db import database
+from host.fixtures import load_fixtures
 
 P = "/rest/de.resolution.apitokenauth/latest"
 
 
-def call(app, method: str, path: str, headers: dict[str, str], body: bytes = b"") -> tuple[str, bytes, list]:
+def call(
+    app, method: str, path: str, headers: dict[str, str], body: bytes = b"", query: str = ""
+) -> tuple[str, bytes, list]:
     environ = {
         "REQUEST_METHOD": method,
         "PATH_INFO": path,
-        "QUERY_STRING": "",
+        "QUERY_STRING": query,
         "SERVER_NAME": "bench",
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
@@ -102,8 +104,12 @@ def main() -> None:
     args = parser.parse_args()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-auth-"))
-    config = Config(data_dir=tmp, database_url=f"sqlite:///{tmp / 'bench.sqlite3'}", base_url="http://bench",
-                    secret=secrets.token_bytes(32))
+    config = Config(
+        data_dir=tmp,
+        database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
+        base_url="http://bench",
+        secret=secrets.token_bytes(32),
+    )
     host = create_app(config)
     load_fixtures(host)
     app = host.app
@@ -115,16 +121,25 @@ def main() -> None:
 
     now = int(time.time() * 1000)
     rows = [
-        dict(digest=tk.digest(config.secret, tk.generate()), user_key="JIRAUSER10100", created_by_key="admin",
-             description=f"bulk {i}", created=now, valid_until=now + 86400_000, scope=2)
+        dict(
+            digest=tk.digest(config.secret, tk.generate()),
+            user_key="JIRAUSER10100",
+            created_by_key="admin",
+            description=f"bulk {i}",
+            created=now,
+            valid_until=now + 86400_000,
+            scope=2,
+        )
         for i in range(args.tokens)
     ]
     with database.atomic():
         for start in range(0, len(rows), 500):
-            Token.insert_many(rows[start:start + 500]).execute()
+            Token.insert_many(rows[start : start + 500]).execute()
     status, body, _ = call(app, "POST", f"{P}/user/token", admin, json.dumps({"tokenDescription": "bench"}).encode())
     token = json.loads(body)["plainTextToken"]
-    status, body, hdrs = call(app, "POST", "/rest/auth/1/session", {}, json.dumps({"username": "admin", "password": "admin"}).encode())
+    status, body, hdrs = call(
+        app, "POST", "/rest/auth/1/session", {}, json.dumps({"username": "admin", "password": "admin"}).encode()
+    )
     cookie = json.loads(body)["session"]["value"]
 
     bearer = {"Authorization": f"Bearer {token}"}
@@ -156,9 +171,11 @@ def main() -> None:
     for name, r in results.items():
         print(f"{name:32} {r['per_second']:9.0f} {r['p50_us']:9.0f} {r['p99_us']:9.0f}")
     anon = results["anonymous serverInfo"]["per_second"]
-    print(f"Bearer / anonymous: {results['myself, Bearer token']['per_second'] / anon:.2f}; "
-          f"Bearer / session: {results['myself, Bearer token']['per_second'] / results['myself, session cookie']['per_second']:.2f}; "
-          f"Bearer / password: {results['myself, Bearer token']['per_second'] / results['myself, Basic user:password']['per_second']:.0f}x")
+    print(
+        f"Bearer / anonymous: {results['myself, Bearer token']['per_second'] / anon:.2f}; "
+        f"Bearer / session: {results['myself, Bearer token']['per_second'] / results['myself, session cookie']['per_second']:.2f}; "
+        f"Bearer / password: {results['myself, Bearer token']['per_second'] / results['myself, Basic user:password']['per_second']:.0f}x"
+    )
     if len(reads) != 1 or writes:
         raise SystemExit("FAIL: token verification must be exactly one read and no write")
 

@@ -217,7 +217,9 @@ class Authenticator:
         actor = self.host.plugins.hook("authenticate")(request=request, credentials=credentials, host=self.host)
         if actor is None:
             # Only Bearer can get here: the host's password hook answers every Basic credential.
-            raise AuthenticationFailed(scheme=credentials.scheme, reason="unknown token", realm=self.host.config.base_url)
+            raise AuthenticationFailed(
+                scheme=credentials.scheme, reason="unknown token", realm=self.host.config.base_url
+            )
         return actor
 
     def authenticate(self, req: falcon.Request) -> Actor:

@@ -20,7 +20,9 @@ def _db_options(parser: argparse.ArgumentParser) -> None:
 def _open(args: argparse.Namespace, *, migrate: bool = True):
     from host.app import create_app
 
-    config = build_config(data_dir=args.data_dir, database_url=args.database_url, base_url=getattr(args, "base_url", None))
+    config = build_config(
+        data_dir=args.data_dir, database_url=args.database_url, base_url=getattr(args, "base_url", None)
+    )
     return create_app(config, migrate=migrate)
 
 
@@ -42,7 +44,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         if created:
             print(f"loaded {created} demo users from fixtures (admin/admin: change it outside a demo)", flush=True)
     host.db.close()  # never share a connection across fork()
-    print(f"serving {config.base_url} on {config.bind} with {config.workers} workers, data in {config.data_dir}", flush=True)
+    print(
+        f"serving {config.base_url} on {config.bind} with {config.workers} workers, data in {config.data_dir}",
+        flush=True,
+    )
     HostServer(config).run()
     return 0
 

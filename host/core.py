@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -14,7 +13,7 @@ from host.passwords import PasswordHasher
 from host.permissions import Permissions
 from host.plugins import PluginRegistry
 from host.settings import SettingDefinition, SettingsSpec, SettingsStore, non_negative_int
-from host.users import Users
+from host.users import Users, wall_clock_ms
 
 HOST_SETTINGS = [
     SettingDefinition(
@@ -26,10 +25,6 @@ HOST_SETTINGS = [
 ]
 
 
-def _wall_clock_ms() -> int:
-    return int(time.time() * 1000)
-
-
 class Host:
     def __init__(
         self,
@@ -37,7 +32,7 @@ class Host:
         db: peewee.Database,
         *,
         hasher: PasswordHasher | None = None,
-        clock: Callable[[], int] = _wall_clock_ms,
+        clock: Callable[[], int] = wall_clock_ms,
         load_entrypoints: bool = True,
         extra_plugins: tuple[tuple[str, Any], ...] = (),
     ) -> None:
@@ -49,10 +44,8 @@ class Host:
         self.settings = SettingsStore()
         self.settings.register("host", HOST_SETTINGS)
         self.permissions = Permissions(self.settings)
-        self.users = Users(self.hasher, config.sysadmin_group)
-        self.plugins = PluginRegistry(
-            self.settings, load_entrypoints=load_entrypoints, extra_plugins=extra_plugins
-        )
+        self.users = Users(self.hasher, config.sysadmin_group, clock)
+        self.plugins = PluginRegistry(self.settings, load_entrypoints=load_entrypoints, extra_plugins=extra_plugins)
         self.sessions = Sessions(self)
         self.auth = Authenticator(self)
         for owner, spec in self.plugins.call_each("register_settings", host=self):
@@ -73,7 +66,21 @@ class Host:
             result.setdefault(owner, []).extend(migrations)
         return result
 
+    def plugin_models(self) -> dict[str, list[type[peewee.Model]]]:
+        result: dict[str, list[type[peewee.Model]]] = {}
+        for owner, models in self.plugins.call_each("register_models", host=self):
+            result.setdefault(owner, []).extend(models)
+        return result
+
     def migrate(self) -> dict[str, list[int]]:
+        """Apply pending migrations, then check that each plugin's models have their tables (a plugin that
+        registers a model but no migration creating it fails here, at start, not on its first request)."""
         from host.migrations import migrate
 
-        return migrate(self.db, self.plugin_migrations())
+        applied = migrate(self.db, self.plugin_migrations())
+        tables = set(self.db.get_tables())
+        for owner, models in self.plugin_models().items():
+            missing = sorted(m._meta.table_name for m in models if m._meta.table_name not in tables)
+            if missing:
+                raise RuntimeError(f"plugin {owner} registers models without tables: {', '.join(missing)}")
+        return applied

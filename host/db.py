@@ -27,7 +27,7 @@ def open_database(url: str) -> peewee.Database:
     """Build (not connect) the database named by ``url``: ``sqlite:///path`` or ``postgresql://...``."""
     parsed = urlparse(url)
     if parsed.scheme == "sqlite":
-        path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else parsed.path
+        path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
         if not path:
             raise ValueError(f"database URL {url!r} names no file")
         return peewee.SqliteDatabase(path, pragmas=SQLITE_PRAGMAS, check_same_thread=False)

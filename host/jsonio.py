@@ -50,6 +50,11 @@ def read_json_object(req: falcon.Request, error: type[ApiError] = BadRequest) ->
         raise _make(error, 400, "The request body is not valid JSON: it is nested too deeply") from None
     if not isinstance(data, dict):
         raise _make(error, 400, "The request body must be a JSON object")
+    try:
+        _encoder.encode(data).encode("utf-8")
+    except UnicodeEncodeError:
+        # "\ud800" is valid JSON syntax but no character: no string holding it can be stored or compared.
+        raise _make(error, 400, "The request body is not valid JSON: it contains an unpaired surrogate") from None
     return data
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 import falcon
 
@@ -15,6 +16,14 @@ if TYPE_CHECKING:
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 ALIASES = (("/rest/api/latest/", "/rest/api/2/"), ("/rest/auth/latest/", "/rest/auth/1/"))
+# Printable ASCII but '%': sent as is in X-AUSERNAME; anything else is UTF-8 percent-encoded.
+_HEADER_SAFE = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) != "%")
+
+
+def username_header(name: str) -> str:
+    """A username as an HTTP header value: unchanged when printable ASCII, otherwise percent-encoded UTF-8
+    (a header cannot carry, e.g., CJK characters; ``unquote`` always gives the name back)."""
+    return quote(name, safe=_HEADER_SAFE)
 
 
 class HostMiddleware:
@@ -34,7 +43,7 @@ class HostMiddleware:
         path = req.path
         for alias, target in ALIASES:
             if path.startswith(alias):
-                req.path = target + path[len(alias):]
+                req.path = target + path[len(alias) :]
                 break
         else:
             if path in ("/rest/api/latest", "/rest/auth/latest"):
@@ -52,7 +61,7 @@ class HostMiddleware:
             return
         if ctx.actor.authenticated:
             resp.set_header("X-Seraph-LoginReason", "OK")
-            resp.set_header("X-AUSERNAME", ctx.actor.name)
+            resp.set_header("X-AUSERNAME", username_header(ctx.actor.name))
         else:
             resp.set_header("X-AUSERNAME", "anonymous")
 

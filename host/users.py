@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import time
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,9 +17,10 @@ from host.models import Group, Membership, Sequence, Session, User
 
 FIRST_USER_KEY_NUMBER = 10100
 USERNAME_MAX = 255
+USER_KEY_RE = re.compile(r"JIRAUSER(\d{1,18})")
 
 
-def now_ms() -> int:
+def wall_clock_ms() -> int:
     return int(time.time() * 1000)
 
 
@@ -109,8 +111,9 @@ def validate_email(value: Any, field: str = "emailAddress") -> str:
 class Users:
     """User and group operations shared by REST resources, the CLI and fixtures."""
 
-    def __init__(self, hasher: Any, sysadmin_group: str) -> None:
+    def __init__(self, hasher: Any, sysadmin_group: str, clock: Callable[[], int] = wall_clock_ms) -> None:
         self.hasher = hasher
+        self.now_ms = clock
         self.sysadmin_group = sysadmin_group
         self._auth_sql: str | None = None
 
@@ -119,9 +122,7 @@ class Users:
         """One indexed read: the user named ``username`` (any case) with groups and password hash."""
         if self._auth_sql is None:
             p = database.obj.param
-            self._auth_sql = (
-                f"SELECT {user_projection('u')}, u.password_hash FROM host_user u WHERE u.lower_name = {p}"
-            )
+            self._auth_sql = f"SELECT {user_projection('u')}, u.password_hash FROM host_user u WHERE u.lower_name = {p}"
         row = database.execute_sql(self._auth_sql, (username.lower(),)).fetchone()
         if row is None:
             return None
@@ -137,12 +138,7 @@ class Users:
         return User.get_or_none(User.id == user_id)
 
     def groups_of(self, user: User) -> list[str]:
-        query = (
-            Group.select(Group.name)
-            .join(Membership)
-            .where(Membership.user == user)
-            .order_by(Group.lower_name)
-        )
+        query = Group.select(Group.name).join(Membership).where(Membership.user == user).order_by(Group.lower_name)
         return [g.name for g in query]
 
     def is_sysadmin(self, groups: tuple[str, ...] | list[str]) -> bool:
@@ -174,6 +170,17 @@ class Users:
         return list(query.order_by(User.lower_name, User.id).offset(start).limit(limit))
 
     # ----- changes -----------------------------------------------------------------------------------------
+    def reserve_key(self, key: str) -> None:
+        """Move the key sequence past an imported ``JIRAUSER<n>`` key, so that the number is never handed out
+        again, not even after that user is deleted (Jira never reuses a user key)."""
+        match = USER_KEY_RE.fullmatch(key)
+        if match is None:
+            return
+        number = int(match.group(1))
+        with database.atomic():
+            Sequence.insert(name="user_key", value=FIRST_USER_KEY_NUMBER - 1).on_conflict_ignore().execute()
+            Sequence.update(value=number).where((Sequence.name == "user_key") & (Sequence.value < number)).execute()
+
     def next_key(self) -> str:
         """Allocate the next free JIRAUSER<n> key atomically (safe across processes and nodes)."""
         with database.atomic():
@@ -209,6 +216,8 @@ class Users:
         with database.atomic():
             if self.by_name(name) is not None:
                 raise BadRequest("A user with that username already exists.", field="username")
+            if key:
+                self.reserve_key(key)
             user_key = key or self.next_key()
             try:
                 return User.create(
@@ -223,7 +232,7 @@ class Users:
                     password_hash=password_hash,
                     time_zone=time_zone,
                     locale=locale,
-                    created=now_ms(),
+                    created=self.now_ms(),
                 )
             except peewee.IntegrityError:
                 raise BadRequest("A user with that username already exists.", field="username") from None
@@ -280,14 +289,14 @@ class Users:
 
     # ----- failed-login counter (atomic SQL, shared by every process and node) -------------------------------
     def record_failed_login(self, user_id: int) -> None:
-        User.update(
-            failed_login_count=User.failed_login_count + 1, last_failed_login=now_ms()
-        ).where(User.id == user_id).execute()
+        User.update(failed_login_count=User.failed_login_count + 1, last_failed_login=self.now_ms()).where(
+            User.id == user_id
+        ).execute()
 
     def record_successful_login(self, user_id: int, *, count_login: bool) -> None:
         values: dict[Any, Any] = {User.failed_login_count: 0}
         if count_login:
-            values.update({User.login_count: User.login_count + 1, User.last_login: now_ms()})
+            values.update({User.login_count: User.login_count + 1, User.last_login: self.now_ms()})
         User.update(values).where(User.id == user_id).execute()
 
     def reset_failed_logins(self, user: User) -> None:
@@ -313,17 +322,12 @@ class Users:
 
     def add_to_group(self, user: User, group: Group) -> bool:
         """Add; False when the user was already a member."""
-        inserted = (
-            Membership.insert(user=user.id, group=group.id)
-            .on_conflict_ignore()
-            .execute()
-        )
+        # The row count, not the last row id (which SQLite leaves set when the insert is ignored).
+        inserted = Membership.insert(user=user.id, group=group.id).on_conflict_ignore().as_rowcount().execute()
         return bool(inserted)
 
     def remove_from_group(self, user: User, group: Group) -> bool:
-        return bool(
-            Membership.delete().where((Membership.user == user.id) & (Membership.group == group.id)).execute()
-        )
+        return bool(Membership.delete().where((Membership.user == user.id) & (Membership.group == group.id)).execute())
 
     def group_members(self, group: Group, start: int, limit: int) -> tuple[list[User], int]:
         base = User.select().join(Membership).where(Membership.group == group.id)

@@ -39,11 +39,18 @@ class RealServer:
         self.data_dir = data_dir
         self.log_path = data_dir / "server.log"
         self.args = [
-            sys.executable, "-m", "host", "serve",
-            "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(workers),
-            "--data-dir", str(data_dir),
-            "--base-url", self.url,
+            sys.executable,
+            "-m",
+            "host",
+            "serve",
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(workers),
+            "--data-dir",
+            str(data_dir),
+            "--base-url",
+            self.url,
             *extra_args,
         ]
         self.env = {**os.environ, **(env or {})}
@@ -52,7 +59,9 @@ class RealServer:
     def start(self, timeout: float = 30) -> RealServer:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen(self.args, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True)
+        self.proc = subprocess.Popen(
+            self.args, stdout=log, stderr=subprocess.STDOUT, env=self.env, start_new_session=True
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
@@ -106,5 +115,5 @@ class RealServer:
     def __enter__(self) -> RealServer:
         return self.start()
 
-    def __exit__(self, *exc: Any) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.stop()

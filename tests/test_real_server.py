@@ -44,8 +44,12 @@ def test_guide_examples_with_curl(server):
     assert first["tokenValidityTimeInMonths"] == 12
 
     status, body = curl(
-        "-u", "alice:alice", "-d", '{"tokenDescription":"one month", "tokenValidityTimeInMonths" : 1}',
-        f"{url}/user/token", *json_ct,
+        "-u",
+        "alice:alice",
+        "-d",
+        '{"tokenDescription":"one month", "tokenValidityTimeInMonths" : 1}',
+        f"{url}/user/token",
+        *json_ct,
     )
     assert status == 200, body
     month = json.loads(body)
@@ -54,8 +58,12 @@ def test_guide_examples_with_curl(server):
 
     future = time.strftime("%Y-%m-%dT%H:%M:00.000+02:00", time.gmtime(time.time() + 30 * 86400))
     status, body = curl(
-        "-u", "alice:alice", "-d", json.dumps({"tokenDescription": "Custom expiration", "tokenExpirationDateTime": future}),
-        f"{url}/user/token", *json_ct,
+        "-u",
+        "alice:alice",
+        "-d",
+        json.dumps({"tokenDescription": "Custom expiration", "tokenExpirationDateTime": future}),
+        f"{url}/user/token",
+        *json_ct,
     )
     assert status == 200, body
     custom = json.loads(body)
@@ -63,8 +71,12 @@ def test_guide_examples_with_curl(server):
 
     too_late = time.strftime("%Y-%m-%dT%H:%M:00.000+02:00", time.gmtime(time.time() + 400 * 86400))
     status, body = curl(
-        "-u", "alice:alice", "-d", json.dumps({"tokenDescription": "x", "tokenExpirationDateTime": too_late}),
-        f"{url}/user/token", *json_ct,
+        "-u",
+        "alice:alice",
+        "-d",
+        json.dumps({"tokenDescription": "x", "tokenExpirationDateTime": too_late}),
+        f"{url}/user/token",
+        *json_ct,
     )
     assert status == 400
     assert json.loads(body) == {
@@ -73,8 +85,14 @@ def test_guide_examples_with_curl(server):
     }
 
     status, body = curl(
-        "-u", "alice:alice", "-d", '{"tokenDescription":"Updated token description"}', "-X", "PATCH",
-        f"{url}/user/token/{first['id']}", *json_ct,
+        "-u",
+        "alice:alice",
+        "-d",
+        '{"tokenDescription":"Updated token description"}',
+        "-X",
+        "PATCH",
+        f"{url}/user/token/{first['id']}",
+        *json_ct,
     )
     assert status == 200, body
     assert json.loads(body)["description"] == "Updated token description"
@@ -122,12 +140,12 @@ def test_plugin_disable_reaches_every_worker(server):
         assert server.request("PUT", key, json_body={"enabled": False}, headers=admin).status == 200
         # Plugin state is cached for at most 1 s per process (contract 1.1): within that bound every
         # worker refuses the token, and keeps refusing it.
-        myself = lambda: server.request("GET", "/rest/api/2/myself", headers=bearer).status  # noqa: E731
+        myself = lambda: server.request("GET", "/rest/api/2/myself", headers=bearer).status
         assert_within_a_second(myself, 401)
         assert server.request("GET", f"{P}/user/token", headers=admin).status == 404
     finally:
         assert server.request("PUT", key, json_body={"enabled": True}, headers=admin).status == 200
-    myself = lambda: server.request("GET", "/rest/api/2/myself", headers=bearer).status  # noqa: E731
+    myself = lambda: server.request("GET", "/rest/api/2/myself", headers=bearer).status
     assert_within_a_second(myself, 200)
 
 

@@ -49,7 +49,9 @@ class ConfluenceUser(Resource):
             raise ConfluenceError(400, "A username or key query parameter is required")
         if user is None:
             raise ConfluenceError(404, missing)
-        send_json(resp, confluence_user(self.host.base_url, key=user.key, name=user.name, display_name=user.display_name))
+        send_json(
+            resp, confluence_user(self.host.base_url, key=user.key, name=user.name, display_name=user.display_name)
+        )
 
 
 class ConfluenceCurrentUser(Resource):

@@ -74,7 +74,9 @@ class UserResource(Resource):
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         user = self._target(req)
-        send_json(resp, jira_user_from_model(self.host.base_url, user, self.host.users.groups_of(user), parse_expand(req)))
+        send_json(
+            resp, jira_user_from_model(self.host.base_url, user, self.host.users.groups_of(user), parse_expand(req))
+        )
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         require_sysadmin(req)
@@ -135,7 +137,11 @@ class ResetFailedLoginCount(Resource):
 
 class AuthenticationSettings(Resource):
     def _document(self) -> dict:
-        return {"maximumAuthenticationAttemptsAllowed": self.host.settings.get("host", "maximumAuthenticationAttemptsAllowed")}
+        return {
+            "maximumAuthenticationAttemptsAllowed": self.host.settings.get(
+                "host", "maximumAuthenticationAttemptsAllowed"
+            )
+        }
 
     def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
         require_sysadmin(req)

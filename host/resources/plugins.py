@@ -13,7 +13,12 @@ from host.resources.jira import Resource
 class PluginsResource(Resource):
     def _doc(self, key: str) -> dict:
         info = self.host.plugins.infos[key]
-        return {"key": info.key, "name": info.name, "version": info.version, "enabled": self.host.plugins.is_enabled(key)}
+        return {
+            "key": info.key,
+            "name": info.name,
+            "version": info.version,
+            "enabled": self.host.plugins.is_enabled(key),
+        }
 
     def _info_key(self, plugin_key: str) -> str:
         if plugin_key not in self.host.plugins.infos:

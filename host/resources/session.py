@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from urllib.parse import quote
 
 import falcon
 
 from host.auth import SESSION_COOKIE, Credentials
 from host.errors import ApiError, AuthenticationFailed, BadRequest, CaptchaRequired, NotAuthenticated
 from host.jsonio import read_json_object, send_json
+from host.middleware import username_header
 from host.models import User
 from host.resources.jira import Resource
 
@@ -39,7 +41,7 @@ class SessionResource(Resource):
         send_json(
             resp,
             {
-                "self": f"{self.host.base_url}/rest/api/latest/user?username={actor.name}",
+                "self": f"{self.host.base_url}/rest/api/latest/user?username={quote(actor.name, safe='')}",
                 "name": actor.name,
                 "loginInfo": login_info(actor.user.id),
             },
@@ -58,7 +60,11 @@ class SessionResource(Resource):
         except CaptchaRequired as exc:
             raise CaptchaRequired(self.host.auth.login_url, message="Login denied") from exc
         except AuthenticationFailed:
-            raise ApiError(401, "Login failed") from None
+            raise ApiError(
+                401,
+                "Login failed",
+                headers={"X-Seraph-LoginReason": "AUTHENTICATED_FAILED", "X-AUSERNAME": "anonymous"},
+            ) from None
         origin = actor.method
         if "tokenId" in actor.details:
             origin = f"token:{actor.details['tokenId']}"
@@ -71,6 +77,8 @@ class SessionResource(Resource):
             secure=self.host.base_url.startswith("https://"),
             same_site="Lax",
         )
+        resp.set_header("X-Seraph-LoginReason", "OK")
+        resp.set_header("X-AUSERNAME", username_header(actor.name))
         send_json(
             resp,
             {"session": {"name": SESSION_COOKIE, "value": value}, "loginInfo": login_info(actor.user.id)},

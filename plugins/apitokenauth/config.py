@@ -60,8 +60,8 @@ def _check(doc: dict[str, Any]) -> None:
 
 
 def settings_spec() -> SettingsSpec:
-    months = lambda v: non_negative_int(v, maximum=MAX_MONTHS_LIMIT)  # noqa: E731
-    count = lambda v: non_negative_int(v, maximum=1_000_000_000)  # noqa: E731
+    months = lambda v: non_negative_int(v, maximum=MAX_MONTHS_LIMIT)
+    count = lambda v: non_negative_int(v, maximum=1_000_000_000)
 
     def client_ip_header(v: Any) -> str:
         return header_name(v)
@@ -87,7 +87,9 @@ def settings_spec() -> SettingsSpec:
             SettingDefinition("auditSuccessfulAuthentication", False, boolean, "Audit successful token logins"),
             SettingDefinition("auditFailedAuthentication", False, boolean, "Audit failed token logins"),
             SettingDefinition("auditPermissionDenied", False, boolean, "Audit refused requests"),
-            SettingDefinition("lastAccessedWriteIntervalSeconds", 60, interval, "Minimum seconds between lastAccessed writes"),
+            SettingDefinition(
+                "lastAccessedWriteIntervalSeconds", 60, interval, "Minimum seconds between lastAccessed writes"
+            ),
         ],
         _check,
     )

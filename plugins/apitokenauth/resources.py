@@ -54,8 +54,10 @@ class AuthTest(_Resource):
         failure = req.context.auth_failure
         actor = req.context.actor
         if failure is not None:
-            details = "Login denied: a captcha must be solved first" if failure.status == 403 else getattr(
-                failure, "reason", "authentication failed"
+            details = (
+                "Login denied: a captcha must be solved first"
+                if failure.status == 403
+                else getattr(failure, "reason", "authentication failed")
             )
             doc = {"isSuccessfulAuthentication": False, "authenticationFailureDetails": details, "userKey": None}
         elif not actor.authenticated:

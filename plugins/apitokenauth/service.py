@@ -13,10 +13,18 @@ from typing import TYPE_CHECKING, Any
 from host.auth import Actor, Credentials
 from host.db import database
 from host.errors import AuthenticationFailed, PluginApiError
-from host.users import USER_PROJECTION_WIDTH, UserRow, user_projection, user_row
+from host.users import UserRow, user_projection, user_row
 
 from . import expiry, restrictions, tokens
-from .config import CREATE_TOKENS, MAX_MONTHS_LIMIT, ON_BEHALF, PLUGIN_KEY, USE_TOKENS, header_name, ip_network_list
+from .config import (
+    CREATE_TOKENS,
+    MAX_MONTHS_LIMIT,
+    ON_BEHALF,
+    PLUGIN_KEY,
+    USE_TOKENS,
+    header_name,
+    ip_network_list,
+)
 from .models import Token
 
 if TYPE_CHECKING:

@@ -41,7 +41,7 @@ def looks_like_token(secret: str) -> bool:
     """True when ``secret`` has the token shape and a valid checksum (no database read)."""
     if len(secret) != TOKEN_LENGTH or not secret.startswith(PREFIX):
         return False
-    body = secret[len(PREFIX):]
+    body = secret[len(PREFIX) :]
     if not _ALPHABET_SET.issuperset(body):
         return False
     random_part, check = body[:RANDOM_LENGTH], body[RANDOM_LENGTH:]
