@@ -43,6 +43,10 @@ class Router:
             raise RouteCollision(f"{owner} registers {template} twice")
         self.templates[shape] = owner
         self.templates[slot] = owner
+        # Jira answers HEAD wherever it answers GET; Falcon drops the body of a HEAD response itself.
+        get, head = f"on_get{'_' + suffix if suffix else ''}", f"on_head{'_' + suffix if suffix else ''}"
+        if hasattr(resource, get) and not hasattr(resource, head):
+            setattr(resource, head, getattr(resource, get))
         self.app.add_route(template.rstrip("/") or "/", resource, **kwargs)
         if owner != "host":
             self.owners[id(resource)] = owner

@@ -17,13 +17,13 @@ def _db_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database-url", help="sqlite:///path or postgresql://... (env HOST_DATABASE_URL)")
 
 
-def _open(args: argparse.Namespace, *, migrate: bool = True):
+def _open(args: argparse.Namespace, *, migrate: bool = True, extra_plugins: tuple = ()):
     from host.app import create_app
 
     config = build_config(
         data_dir=args.data_dir, database_url=args.database_url, base_url=getattr(args, "base_url", None)
     )
-    return create_app(config, migrate=migrate)
+    return create_app(config, migrate=migrate, extra_plugins=extra_plugins)
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
@@ -143,7 +143,7 @@ def cmd_list_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(extra_plugins: tuple[tuple[str, object], ...] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="host", description="Jira/Confluence-like host with plugins")
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -200,14 +200,39 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("list-plugins", help="list installed plugins")
     _db_options(p)
     p.set_defaults(func=cmd_list_plugins)
+
+    # Plugins add their own commands; the host opens the database and hands them the Host.
+    from host.plugins import PluginRegistry
+    from host.settings import SettingsStore
+
+    before = set(sub.choices)
+    PluginRegistry(SettingsStore(), extra_plugins=extra_plugins).pm.hook.register_commands(subparsers=sub)
+    for name in set(sub.choices) - before:
+        _plugin_command(sub.choices[name])
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def _plugin_command(parser: argparse.ArgumentParser) -> None:
+    """Give a plugin's command (and each of its sub-commands) the database options and the runner."""
+    children = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not children:
+        _db_options(parser)
+    for action in children:
+        for child in action.choices.values():
+            _plugin_command(child)
+    parser.set_defaults(func=_run_plugin_command)
+
+
+def _run_plugin_command(args: argparse.Namespace) -> int:
+    return args.handler(_open(args, extra_plugins=args.extra_plugins), args)
+
+
+def main(argv: list[str] | None = None, extra_plugins: tuple[tuple[str, object], ...] = ()) -> int:
     from host.errors import ApiError
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    args = build_parser().parse_args(argv)
+    args = build_parser(extra_plugins).parse_args(argv)
+    args.extra_plugins = extra_plugins
     try:
         return args.func(args)
     except ApiError as exc:

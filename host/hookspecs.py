@@ -52,6 +52,12 @@ def register_migrations(host):
 
 
 @hookspec
+def register_commands(subparsers):
+    """Add sub-commands to ``python -m host`` with ``subparsers.add_parser(...)``; give each
+    ``set_defaults(handler=fn)`` where ``fn(host, args) -> int`` runs with the opened host."""
+
+
+@hookspec
 def startup(host):
     """Called once per process after the application is built."""
 

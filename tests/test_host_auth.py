@@ -377,3 +377,13 @@ def test_failed_bearer_does_not_count(app, host):
     for _ in range(5):
         app.get(MYSELF, headers=bearer("garbage"), status=401)
     assert {n: failed_count(host, n) for n in ("admin", "alice")} == before
+
+
+def test_head_is_answered_wherever_get_is(app):
+    from tests.conftest import ADMIN
+
+    resp = app.head("/rest/api/2/serverInfo", status=200)
+    assert resp.body == b""
+    assert app.head("/rest/api/2/myself", headers=ADMIN, status=200).body == b""
+    app.head("/rest/api/2/myself", status=401)
+    app.head("/rest/api/2/user/resetFailedLoginCount", headers=ADMIN, status=405)

@@ -109,6 +109,19 @@ class RecordingPlugin:
         return [Migration(1, "recording table", lambda db: db.create_tables([RecordingItem]))]
 
     @hookimpl
+    def register_commands(self, subparsers):
+        self.calls.append(("register_commands",))
+        parser = subparsers.add_parser("rec-count-users", help="print how many users there are")
+        parser.add_argument("--active-only", action="store_true")
+
+        def handler(host, args):
+            self.calls.append(("command", host, args.active_only))
+            print(host.users.search(".", start=0, limit=1000, include_active=True, include_inactive=not args.active_only).__len__())
+            return 7
+
+        parser.set_defaults(handler=handler)
+
+    @hookimpl
     def startup(self, host):
         self.calls.append(("startup", host))
 
@@ -532,3 +545,15 @@ def test_every_hookspec_is_implemented_by_the_test_plugin_and_tested():
 def test_every_hookspec_is_documented():
     for name in hookspec_names():
         assert (getattr(hookspecs, name).__doc__ or "").strip(), name
+
+
+def test_hook_register_commands(recorder, tmp_path, capsys):
+    from host.cli import main
+
+    assert main(["load-fixtures", "--data-dir", str(tmp_path)]) == 0
+    capsys.readouterr()
+    code = main(["rec-count-users", "--active-only", "--data-dir", str(tmp_path)], extra_plugins=((REC, recorder),))
+    assert code == 7
+    assert capsys.readouterr().out.strip() == "6"  # the demo fixtures hold 7 users, one of them inactive
+    (command,) = recorder.called("command")
+    assert command[2] is True and command[1].config.data_dir == tmp_path.resolve()

@@ -6,10 +6,9 @@ This module only wires hook implementations; the work is done in the modules bes
 from __future__ import annotations
 
 from host.hookspecs import hookimpl
-from host.migrations import Migration
-
-from . import config, resources
+from . import cli, config, resources
 from .config import PLUGIN_KEY
+from .migrations import MIGRATIONS
 from .models import Token
 from .service import service
 
@@ -52,7 +51,12 @@ def register_models(host):
 
 @hookimpl
 def register_migrations(host):
-    return [Migration(1, "token table", lambda db: db.create_tables([Token]))]
+    return MIGRATIONS
+
+
+@hookimpl
+def register_commands(subparsers):
+    cli.add_commands(subparsers)
 
 
 @hookimpl

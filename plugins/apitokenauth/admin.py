@@ -43,10 +43,9 @@ class TokensByFilter(_Resource):
         params = _query_pairs(req)
         token_filter = filters.parse(params)
         rows, total = filters.search(token_filter)
-        path = req.path
         send_json(
             resp,
-            filters.envelope(rows, total, token_filter, base_url=self.host.base_url, path=path, params=params),
+            filters.envelope(rows, total, token_filter, base_url=self.host.base_url, path=filters.PATH, params=params),
         )
 
 

@@ -14,6 +14,7 @@ from host.errors import PluginApiError
 from .models import Token
 
 MAX_LIMIT = 50
+PATH = "/rest/de.resolution.apitokenauth/latest/user/tokensByFilter"
 RANGE_PARAMS = (
     ("fromCreated", "untilCreated", "created"),
     ("fromLastUsed", "untilLastUsed", "last_accessed"),
@@ -139,6 +140,19 @@ def search(f: TokenFilter) -> tuple[list[Token], int]:
     return rows, total
 
 
+def item(t: Token) -> dict[str, Any]:
+    return {
+        "created": t.created,
+        "description": t.description,
+        "id": t.id,
+        "lastAccessed": t.last_accessed,
+        "tokenCreatedByUserKey": t.created_by_key,
+        "tokenForUserKey": t.user_key,
+        "tokenScope": t.scope,
+        "validUntil": t.valid_until,
+    }
+
+
 def envelope(
     rows: list[Token], total: int, f: TokenFilter, *, base_url: str, path: str, params: list[tuple[str, str]]
 ) -> dict[str, Any]:
@@ -149,19 +163,7 @@ def envelope(
 
     offset = f.page * f.limit
     return {
-        "content": [
-            {
-                "created": t.created,
-                "description": t.description,
-                "id": t.id,
-                "lastAccessed": t.last_accessed,
-                "tokenCreatedByUserKey": t.created_by_key,
-                "tokenForUserKey": t.user_key,
-                "tokenScope": t.scope,
-                "validUntil": t.valid_until,
-            }
-            for t in rows
-        ],
+        "content": [item(t) for t in rows],
         "currentPage": f.page,
         "limit": f.limit,
         "offset": offset,

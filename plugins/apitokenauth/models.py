@@ -12,6 +12,8 @@ class Token(BaseModel):
     user_key = pw.CharField(max_length=255, index=True)  # tokenForUserKey
     created_by_key = pw.CharField(max_length=255)  # tokenCreatedByUserKey
     description = pw.CharField(max_length=255)
+    # Lower-cased copy for tokensByFilter's case-insensitive search (SQLite's lower() is ASCII-only).
+    description_lower = pw.CharField(max_length=255, default="")
     created = pw.BigIntegerField(index=True)  # epoch ms
     last_accessed = pw.BigIntegerField(default=0, index=True)  # 0 = never used
     valid_until = pw.BigIntegerField(index=True)  # 0 = never expires

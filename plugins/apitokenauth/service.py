@@ -249,6 +249,7 @@ class TokenService:
             user_key=target_key,
             created_by_key=actor.key,
             description=description,
+            description_lower=description.lower(),
             created=now,
             last_accessed=0,
             valid_until=valid_until,
@@ -418,7 +419,9 @@ class TokenService:
             raise bad("'tokenDescription' must be a non-blank string")
         token = self._editable(actor, token_id)
         description = self._description(value, 0)
-        Token.update(description=description).where(Token.id == token.id).execute()
+        Token.update(description=description, description_lower=description.lower()).where(
+            Token.id == token.id
+        ).execute()
         token.description = description
         return token_summary(token)
 
@@ -426,6 +429,21 @@ class TokenService:
         token = self._editable(actor, token_id)
         Token.delete().where(Token.id == token.id).execute()
         return token
+
+
+    def delete_all_for(self, actor: Actor, user_key: str) -> int:
+        """Revoke every token of ``user_key``; returns how many there were."""
+        return Token.delete().where(Token.user_key == user_key).execute()
+
+    def user_keys_by_email(self, email: str) -> list[str]:
+        from host.models import User
+
+        query = User.select(User.key).where(User.lower_email == email.strip().lower()).limit(2)
+        return [key for (key,) in query.tuples()]
+
+    def permission_types(self) -> list:
+        mine = {USE_TOKENS, CREATE_TOKENS, ON_BEHALF}
+        return [p for p in self.host.permissions.types() if p.key in mine]
 
 
 def service(host: Host) -> TokenService:
