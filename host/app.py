@@ -10,10 +10,10 @@ import falcon
 from host.config import Config
 from host.core import Host
 from host.db import init_database
-from host.errors import ApiError, handle_api_error, handle_unexpected, serialize_falcon_error
+from host.errors import ApiError, CaptchaRequired, handle_unexpected, render_error, serialize_falcon_error
 from host.middleware import HostMiddleware, UnknownPath
 from host.passwords import PasswordHasher
-from host.resources import confluence, jira, plugins, session
+from host.resources import audit, confluence, jira, plugins, session
 
 
 class RouteCollision(RuntimeError):
@@ -64,6 +64,7 @@ def host_routes(host: Host) -> list[tuple[str, Any, dict]]:
         ("/rest/api/2/group", jira.GroupResource(host), {}),
         ("/rest/api/2/group/user", jira.GroupUser(host), {}),
         ("/rest/api/2/groups/picker", jira.GroupsPicker(host), {}),
+        ("/rest/api/2/auditing/record", audit.AuditRecords(host), {}),
         ("/rest/auth/1/session", session.SessionResource(host), {}),
         ("/rest/api/user", confluence.ConfluenceUser(host), {}),
         ("/rest/api/user/current", confluence.ConfluenceCurrentUser(host), {}),
@@ -96,7 +97,14 @@ def create_app(
     app.req_options.auto_parse_qs_csv = False
     app.resp_options.secure_cookies_by_default = False
     app.add_error_handler(Exception, handle_unexpected)
-    app.add_error_handler(ApiError, handle_api_error)
+    def api_error(req: falcon.Request, resp: falcon.Response, error: ApiError, params: dict) -> None:
+        if error.status == 403 and not isinstance(error, CaptchaRequired):
+            host.plugins.hook("permission_denied")(
+                request=req, actor=getattr(req.context, "actor", None), reason=error.message or "", host=host
+            )
+        render_error(resp, error)
+
+    app.add_error_handler(ApiError, api_error)
     app.set_error_serializer(serialize_falcon_error)
 
     router = Router(app)

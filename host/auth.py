@@ -43,6 +43,8 @@ class Actor:
     read_only_message: str = ""
     # Details a plugin attaches, e.g. the token id, scope and expiry for the add-on's authTest.
     details: dict[str, Any] = field(default_factory=dict)
+    # Response headers the credential's checks produced (e.g. X-RateLimit-Remaining).
+    headers: dict[str, str] = field(default_factory=dict)
 
     @property
     def authenticated(self) -> bool:
@@ -214,12 +216,14 @@ class Authenticator:
 
     # ----- the pipeline ---------------------------------------------------------------------------------------------
     def authenticate_credentials(self, credentials: Credentials, request: Any = None) -> Actor:
-        actor = self.host.plugins.hook("authenticate")(request=request, credentials=credentials, host=self.host)
+        plugins = self.host.plugins
+        actor = plugins.hook("authenticate")(request=request, credentials=credentials, host=self.host)
         if actor is None:
             # Only Bearer can get here: the host's password hook answers every Basic credential.
             raise AuthenticationFailed(
                 scheme=credentials.scheme, reason="unknown token", realm=self.host.config.base_url
             )
+        plugins.hook("authenticated")(request=request, credentials=credentials, actor=actor, host=self.host)
         return actor
 
     def authenticate(self, req: falcon.Request) -> Actor:

@@ -143,6 +143,25 @@ def cmd_list_plugins(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_audit_export(args: argparse.Namespace) -> int:
+    from host.audit import as_jira
+    from host.resources.audit import parse_instant
+
+    host = _open(args)
+    since, until = parse_instant("since", args.since), parse_instant("until", args.until)
+    out = open(args.output, "w", encoding="utf-8") if args.output else sys.stdout
+    try:
+        count = 0
+        for record in host.audit.iterate(since=since, until=until):
+            out.write(json.dumps(as_jira(record), ensure_ascii=False) + "\n")
+            count += 1
+    finally:
+        if args.output:
+            out.close()
+    print(f"exported {count} audit records", file=sys.stderr)
+    return 0
+
+
 def build_parser(extra_plugins: tuple[tuple[str, object], ...] = ()) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="host", description="Jira/Confluence-like host with plugins")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -196,6 +215,13 @@ def build_parser(extra_plugins: tuple[tuple[str, object], ...] = ()) -> argparse
         _db_options(p)
         p.add_argument("key")
         p.set_defaults(func=lambda a, e=enabled: _set_plugin(a, e))
+
+    p = sub.add_parser("audit-export", help="export the audit log as JSON lines, oldest first")
+    _db_options(p)
+    p.add_argument("--since", help="epoch ms or ISO 8601 with offset")
+    p.add_argument("--until", help="epoch ms or ISO 8601 with offset")
+    p.add_argument("--output", "-o", help="file to write (default: standard output)")
+    p.set_defaults(func=cmd_audit_export)
 
     p = sub.add_parser("list-plugins", help="list installed plugins")
     _db_options(p)

@@ -7,6 +7,7 @@ from typing import Any
 
 import peewee
 
+from host.audit import AuditLog
 from host.auth import Authenticator, Sessions
 from host.config import Config
 from host.passwords import PasswordHasher
@@ -41,6 +42,7 @@ class Host:
         self.db = db
         self.now_ms = clock
         self.hasher = hasher or PasswordHasher(**config.password_hash_params)
+        self.audit = AuditLog(clock)
         self.settings = SettingsStore()
         self.settings.register("host", HOST_SETTINGS)
         self.permissions = Permissions(self.settings)

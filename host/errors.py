@@ -83,6 +83,7 @@ class AuthenticationFailed(ApiError):
         )
         self.scheme = scheme
         self.reason = reason
+        self.details: dict[str, object] = {}  # for the audit log (e.g. token id, user key); never sent
 
 
 class CaptchaRequired(ApiError):
@@ -114,10 +115,6 @@ def render_error(resp: falcon.Response, error: ApiError) -> None:
     resp.text = dumps(error.body())
     for name, value in error.headers.items():
         resp.set_header(name, value)
-
-
-def handle_api_error(req: falcon.Request, resp: falcon.Response, error: ApiError, params: dict) -> None:
-    render_error(resp, error)
 
 
 def serialize_falcon_error(req: falcon.Request, resp: falcon.Response, error: falcon.HTTPError) -> None:

@@ -22,6 +22,17 @@ def authenticate(request, credentials, host):
 
 
 @hookspec
+def authenticated(request, credentials, actor, host):
+    """Called after ``credentials`` authenticated ``actor`` (not for session cookies); raise
+    ``AuthenticationFailed`` to refuse the request anyway (e.g. an IP allow-list). Return nothing."""
+
+
+@hookspec
+def permission_denied(request, actor, reason, host):
+    """Called when a request is answered 403 (not the captcha lock); ``reason`` is the message. Return nothing."""
+
+
+@hookspec
 def password_login_allowed(request, user, host, channel):
     """Return False to refuse a correct password on ``channel`` ("rest" or "web"); None for no opinion."""
 

@@ -60,6 +60,8 @@ class HostMiddleware:
             ctx.auth_failure = failure
             return
         if ctx.actor.authenticated:
+            for name, value in ctx.actor.headers.items():
+                resp.set_header(name, value)
             resp.set_header("X-Seraph-LoginReason", "OK")
             resp.set_header("X-AUSERNAME", username_header(ctx.actor.name))
         else:

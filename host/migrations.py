@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import peewee
 
-from host.models import HOST_MODELS, SchemaMigration
+from host.models import AuditRecord, Group, Membership, PluginState, SchemaMigration, Sequence, Session, Setting, User
 
 
 @dataclass(frozen=True)
@@ -19,10 +19,17 @@ class Migration:
 
 
 def _host_initial(db: peewee.Database) -> None:
-    db.create_tables([m for m in HOST_MODELS if m is not SchemaMigration])
+    db.create_tables([User, Group, Membership, Session, Setting, PluginState, Sequence])
 
 
-HOST_MIGRATIONS = [Migration(1, "users, groups, sessions, settings, plugin state", _host_initial)]
+def _audit_log(db: peewee.Database) -> None:
+    db.create_tables([AuditRecord])
+
+
+HOST_MIGRATIONS = [
+    Migration(1, "users, groups, sessions, settings, plugin state", _host_initial),
+    Migration(2, "audit log", _audit_log),
+]
 
 
 def apply_migrations(db: peewee.Database, component: str, migrations: list[Migration]) -> list[int]:

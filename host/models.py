@@ -98,4 +98,22 @@ class SchemaMigration(BaseModel):
         indexes = ((("component", "number"), True),)
 
 
-HOST_MODELS = [User, Group, Membership, Session, Setting, PluginState, Sequence, SchemaMigration]
+class AuditRecord(BaseModel):
+    """The host's audit log (Jira's shape). Plugins write to it through ``host.audit``."""
+
+    created = pw.BigIntegerField(index=True)  # epoch ms
+    category = pw.CharField(max_length=255, index=True)
+    summary = pw.CharField(max_length=255)
+    event_source = pw.CharField(max_length=255)  # "host" or a plugin key
+    author_key = pw.CharField(max_length=255, null=True, index=True)
+    remote_address = pw.CharField(max_length=64, null=True)
+    object_item = pw.TextField(null=True)  # JSON {id, name, typeName, parentId?, parentName?}
+    changed_values = pw.TextField(default="[]")  # JSON [{fieldName, changedFrom, changedTo}]
+    associated_items = pw.TextField(default="[]")  # JSON [{id, name, typeName, ...}]
+    search_text = pw.TextField(default="")  # lower-cased summary, category, names: for the text filter
+
+    class Meta:
+        table_name = "host_audit_record"
+
+
+HOST_MODELS = [User, Group, Membership, Session, Setting, PluginState, Sequence, SchemaMigration, AuditRecord]

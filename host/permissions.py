@@ -76,10 +76,28 @@ class Permissions:
         groups = value.get("groups", [])
         if not isinstance(groups, list) or not all(isinstance(g, str) and g.strip() for g in groups):
             raise InvalidSetting(f"{key}.groups", f"'{key}.groups' must be a list of group names")
-        result: dict[str, Any] = {"groups": sorted({g.strip() for g in groups}, key=str.lower)}
+        result: dict[str, Any] = {"groups": self._existing_groups(key, groups)}
         if ptype.allow_everyone:
             result = {"everyone": everyone, **result}
         return result
+
+    @staticmethod
+    def _existing_groups(key: str, names: list[str]) -> list[str]:
+        """The groups as they are spelled in the database (deduplicated, sorted); a name that is no group
+        is refused, so that a typo cannot silently grant nothing."""
+        from host.models import Group
+
+        wanted = {name.strip().lower(): name.strip() for name in names}
+        found: dict[str, str] = {}
+        lowered = list(wanted)
+        for start in range(0, len(lowered), 500):  # stay below every database's bound-parameter limit
+            chunk = lowered[start : start + 500]
+            query = Group.select(Group.lower_name, Group.name).where(Group.lower_name.in_(chunk))
+            found.update(query.tuples())
+        for lower, name in wanted.items():
+            if lower not in found:
+                raise InvalidSetting(f"{key}.groups", f"'{key}.groups': there is no group named '{name[:255]}'")
+        return sorted(found.values(), key=str.lower)
 
     def update(self, changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
         old = {k: self.grant(k) for k in self._types}

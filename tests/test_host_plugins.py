@@ -58,6 +58,8 @@ class RecordingPlugin:
         self.reject_basic_for: set[str] = set()
         self.veto_passwords = False
 
+    refuse_after_auth: tuple[str, ...] = ()
+
     def called(self, name: str) -> list[tuple[Any, ...]]:
         return [c for c in self.calls if c[0] == name]
 
@@ -71,6 +73,16 @@ class RecordingPlugin:
         if credentials.scheme == "basic" and (credentials.username or "").lower() in self.reject_basic_for:
             raise AuthenticationFailed(reason="the recording plugin refuses this user")
         return None
+
+    @hookimpl
+    def authenticated(self, request, credentials, actor, host):
+        self.calls.append(("authenticated", credentials.scheme, actor.name, actor.method))
+        if actor.name in self.refuse_after_auth:
+            raise AuthenticationFailed(reason="the recording plugin refuses this user after authentication")
+
+    @hookimpl
+    def permission_denied(self, request, actor, reason, host):
+        self.calls.append(("permission_denied", actor.name if actor else None, reason))
 
     @hookimpl
     def password_login_allowed(self, request, user, host, channel):
@@ -557,3 +569,35 @@ def test_hook_register_commands(recorder, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == "6"  # the demo fixtures hold 7 users, one of them inactive
     (command,) = recorder.called("command")
     assert command[2] is True and command[1].config.data_dir == tmp_path.resolve()
+
+
+def test_hook_authenticated_sees_every_credential_and_may_refuse(rec_app, rec_host, recorder, create_token):
+    token = create_token(auth=ALICE)["plainTextToken"]
+    rec_app.get("/rest/api/2/myself", headers=ALICE, status=200)
+    rec_app.get("/rest/api/2/myself", headers=bearer(token), status=200)
+    assert recorder.called("authenticated") == [
+        ("authenticated", "basic", "alice", "password"),
+        ("authenticated", "bearer", "alice", "token"),
+    ]
+    recorder.refuse_after_auth = ("alice",)
+    resp = rec_app.get("/rest/api/2/myself", headers=bearer(token), status=401)
+    assert resp.headers["X-Seraph-LoginReason"] == "AUTHENTICATED_FAILED"
+    rec_app.get("/rest/api/2/myself", headers=ALICE, status=401)
+    rec_app.get("/rest/api/2/myself", headers=BOB, status=200)
+    # Session cookies were authenticated when the session was made: the hook is not asked again.
+    recorder.refuse_after_auth = ()
+    cookie = rec_app.post_json("/rest/auth/1/session", {"username": "alice", "password": "alice"}, status=200)
+    recorder.calls.clear()
+    recorder.refuse_after_auth = ("alice",)
+    rec_app.get("/rest/api/2/myself", headers={"Cookie": f"JSESSIONID={cookie.json['session']['value']}"}, status=200)
+    assert recorder.called("authenticated") == []
+
+
+def test_hook_permission_denied_is_told_about_403s(rec_app, recorder):
+    rec_app.post_json("/rest/api/2/group", {"name": "x"}, headers=ALICE, status=403)
+    ((_, name, reason),) = recorder.called("permission_denied")
+    assert name == "alice" and "administrators" in reason
+    recorder.calls.clear()
+    rec_app.get("/rest/api/2/myself", headers=ALICE, status=200)
+    rec_app.get("/rest/api/2/nope", headers=ALICE, status=404)
+    assert recorder.called("permission_denied") == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import falcon
 
+from host.audit import Item
+from host.auth import Actor
 from host.errors import BadRequest, NotFound
 from host.jsonio import read_json_object, send_json
 from host.resources.common import require_sysadmin
@@ -43,14 +45,26 @@ class PluginsResource(Resource):
         enabled = body.get("enabled")
         if not isinstance(enabled, bool):
             raise BadRequest("'enabled' must be true or false", field="enabled")
-        set_plugin_enabled(self.host, key, enabled)
+        set_plugin_enabled(self.host, key, enabled, actor=req.context.actor, remote_address=req.remote_addr)
         send_json(resp, self._doc(key))
 
 
-def set_plugin_enabled(host, key: str, enabled: bool) -> None:
-    """Persist the state (in force on every node within a second) and notify plugins on this node."""
+def set_plugin_enabled(
+    host, key: str, enabled: bool, *, actor: Actor | None = None, remote_address: str | None = None
+) -> None:
+    """Persist the state (in force on every node within a second), audit it, notify plugins on this node."""
     was = host.plugins.is_enabled(key)
     host.plugins.set_enabled(key, enabled)
     if was != enabled:
+        info = host.plugins.infos[key]
+        host.audit.record(
+            f"Plugin {'enabled' if enabled else 'disabled'}",
+            category="plugins",
+            actor=actor,
+            author_key=None if actor is not None else "cli",
+            remote_address=remote_address,
+            object_item=Item(key, info.name, "PLUGIN"),
+            changed_values=[{"fieldName": "enabled", "changedFrom": str(was).lower(), "changedTo": str(enabled).lower()}],
+        )
         hook = "plugin_enabled" if enabled else "plugin_disabled"
         getattr(host.plugins.pm.hook, hook)(host=host, plugin_key=key)

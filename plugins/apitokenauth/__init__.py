@@ -23,6 +23,23 @@ def authenticate(request, credentials, host):
 
 
 @hookimpl
+def authenticated(request, credentials, actor, host):
+    service(host).check_global_allow_list(request, credentials, actor)
+
+
+@hookimpl
+def permission_denied(request, actor, reason, host):
+    svc = service(host)
+    if svc.setting("auditPermissionDenied"):
+        svc.audit(
+            f"Permission denied: {reason}"[:255],
+            category="permissions",
+            actor=actor if actor is not None and actor.authenticated else None,
+            remote=svc.remote(request),
+        )
+
+
+@hookimpl
 def password_login_allowed(request, user, host, channel):
     if channel != "web" and service(host).setting("disableBasicAuthWithPassword"):
         return False

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import falcon
 
+from host import audit
 from host.errors import PluginApiError
 from host.jsonio import read_json_object, send_json
 from host.settings import InvalidSetting
@@ -31,6 +32,13 @@ class _Resource:
     def require_on_behalf(self, req: falcon.Request) -> None:
         if not self.tokens.may(req.context.actor, ON_BEHALF):
             raise forbidden("You need the 'Create & Delete Tokens On Behalf' permission for this operation")
+
+    def _audit_change(self, req: falcon.Request, summary: str, old: dict[str, Any], new: dict[str, Any]) -> None:
+        changed = audit.changes(old, new)
+        if changed:
+            self.tokens.audit(
+                summary, category="settings", actor=req.context.actor, remote=self.tokens.remote(req), changed=changed
+            )
 
     def require_sysadmin(self, req: falcon.Request) -> None:
         if not req.context.actor.is_sysadmin:
@@ -77,7 +85,7 @@ class DeleteAllFor(_Resource):
         self.require_sysadmin(req)
         if self.host.users.by_key(user_key) is None:
             raise PluginApiError(404, f"There is no user with the key '{user_key[:255]}'")
-        self.tokens.delete_all_for(req.context.actor, user_key)
+        self.tokens.delete_all_for(req.context.actor, user_key, self.tokens.remote(req))
         send_json(resp, True)
 
 
@@ -90,9 +98,10 @@ class AdminSettings(_Resource):
         self.require_sysadmin(req)
         body = read_json_object(req, PluginApiError)
         try:
-            _old, new = self.host.settings.update(PLUGIN_KEY, body)
+            old, new = self.host.settings.update(PLUGIN_KEY, body)
         except InvalidSetting as exc:
             raise PluginApiError(400, exc.message) from None
+        self._audit_change(req, "API token settings changed", old, new)
         send_json(resp, new)
 
 
@@ -111,11 +120,14 @@ class AdminPermissions(_Resource):
         unknown = sorted(set(body) - mine)
         if unknown:
             raise PluginApiError(400, f"Unknown permission '{unknown[0]}'")
+        old = self._document()
         try:
             self.host.permissions.update(body)
         except InvalidSetting as exc:
             raise PluginApiError(400, exc.message) from None
-        send_json(resp, self._document())
+        new = self._document()
+        self._audit_change(req, "API token permissions changed", old, new)
+        send_json(resp, new)
 
 
 def routes(host: Host, tokens: TokenService, base: str) -> list[tuple]:

@@ -46,7 +46,7 @@ def _number(name: str, raw: str) -> int:
     text = raw.strip()
     if name == "notValidAfter" and text == "-1":
         return -1
-    if not text.isdigit() or len(text) > 16:
+    if not (text.isascii() and text.isdigit()) or len(text) > 16:  # "²" and "٣" are digits to str.isdigit
         raise bad(f"'{name}' must be a non-negative whole number, not '{raw[:40]}'")
     value = int(text)
     if value > MAX_EPOCH_MS and name not in ("page", "limit"):
@@ -102,17 +102,16 @@ def where(f: TokenFilter) -> peewee.Expression | bool:
         conditions.append(Token.description_lower.contains(f.description))
     if f.not_valid_after is not None:
         # "not valid any more after T": expires at or before T. A never-expiring token (0) stays valid.
-        conditions.append((Token.valid_until <= f.not_valid_after) & (Token.valid_until != 0))
+        conditions.append(Token.valid_until.between(1, f.not_valid_after))
     if f.scope is not None:
         conditions.append(Token.scope == f.scope)
     for column, (low, high) in f.ranges.items():
-        field_ = getattr(Token, column)
-        # 0 means "never" (never used / never expires): it is in no time range.
-        conditions.append(field_ != 0)
-        if low is not None:
-            conditions.append(field_ >= low)
-        if high is not None:
-            conditions.append(field_ <= high)
+        # 0 means "never" (never used / never expires): it is in no time range. Every range is sent closed
+        # at both ends (times are never negative nor beyond MAX_EPOCH_MS), so the planner reads it from the
+        # column's index instead of walking the whole table in id order.
+        low = max(low or 0, 1)
+        high = MAX_EPOCH_MS if high is None else high
+        conditions.append(getattr(Token, column).between(low, high))
     expression: Any = True
     for condition in conditions:
         expression = condition if expression is True else (expression & condition)

@@ -55,7 +55,17 @@ def _filter_support(db: peewee.Database) -> None:
         )
 
 
+def _rate_limit_buckets(db: peewee.Database) -> None:
+    """One bucket row per rate-limited token, shared by every worker and node."""
+    db.execute_sql(
+        "CREATE TABLE IF NOT EXISTS apitokenauth_rate_bucket ("
+        "token_id INTEGER PRIMARY KEY REFERENCES apitokenauth_token (id) ON DELETE CASCADE, "
+        "window_start BIGINT NOT NULL, hits INTEGER NOT NULL)"
+    )
+
+
 MIGRATIONS = [
     Migration(1, "token table", _create_token_table),
     Migration(2, "tokensByFilter: lower-cased description, scope/time indexes", _filter_support),
+    Migration(3, "rate-limit buckets", _rate_limit_buckets),
 ]

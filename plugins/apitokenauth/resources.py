@@ -34,14 +34,14 @@ class TokenCollection(_Resource):
 
     def on_post(self, req: falcon.Request, resp: falcon.Response) -> None:
         body = read_json_object(req, PluginApiError)
-        send_json(resp, self.tokens.create(req.context.actor, body))
+        send_json(resp, self.tokens.create(req.context.actor, body, self.tokens.remote(req)))
 
     def on_patch_item(self, req: falcon.Request, resp: falcon.Response, token_id: str) -> None:
         body = read_json_object(req, PluginApiError)
-        send_json(resp, self.tokens.rename(req.context.actor, token_id, body))
+        send_json(resp, self.tokens.rename(req.context.actor, token_id, body, self.tokens.remote(req)))
 
     def on_delete_item(self, req: falcon.Request, resp: falcon.Response, token_id: str) -> None:
-        self.tokens.delete(req.context.actor, token_id)
+        self.tokens.delete(req.context.actor, token_id, self.tokens.remote(req))
         send_json(resp, True)
 
 

@@ -10,12 +10,13 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from host.audit import Item
 from host.auth import Actor, Credentials
 from host.db import database
 from host.errors import AuthenticationFailed, PluginApiError
 from host.users import UserRow, user_projection, user_row
 
-from . import expiry, restrictions, tokens
+from . import expiry, openpgp, restrictions, tokens
 from .config import (
     CREATE_TOKENS,
     MAX_MONTHS_LIMIT,
@@ -61,11 +62,16 @@ class TokenRow:
     last_accessed: int
     allowed_ip_ranges: str
     header_rules: str
+    rate_limit_size: int
+    rate_limit_lifetime: int
     user: UserRow
 
 
-TOKEN_COLUMNS = "t.id, t.digest, t.scope, t.valid_until, t.last_accessed, t.allowed_ip_ranges, t.header_rules"
-TOKEN_WIDTH = 7
+TOKEN_COLUMNS = (
+    "t.id, t.digest, t.scope, t.valid_until, t.last_accessed, t.allowed_ip_ranges, t.header_rules, "
+    "t.rate_limit_size, t.rate_limit_lifetime"
+)
+TOKEN_WIDTH = 9
 
 
 @lru_cache(maxsize=4096)
@@ -97,6 +103,7 @@ class TokenService:
         self.host = host
         self._lookup_sql: str | None = None
         self._touch_sql: str | None = None
+        self._bucket_sql: str | None = None
 
     # ----- settings and permissions ----------------------------------------------------------------------
     def setting(self, name: str) -> Any:
@@ -131,10 +138,28 @@ class TokenService:
             )
         database.execute_sql(self._touch_sql, (now, row.id, now - interval))
 
-    def _failed(self, credentials: Credentials, reason: str) -> AuthenticationFailed:
-        return AuthenticationFailed(scheme=credentials.scheme, reason=reason, realm=self.host.base_url)
+    def _failed(self, credentials: Credentials, reason: str, row: TokenRow | None = None) -> AuthenticationFailed:
+        failure = AuthenticationFailed(scheme=credentials.scheme, reason=reason, realm=self.host.base_url)
+        failure.details = {"tokenId": row.id if row else None, "userKey": row.user.key if row else None}
+        return failure
 
     def authenticate(self, request: Any, credentials: Credentials) -> Actor | None:
+        try:
+            actor = self._authenticate(request, credentials)
+        except AuthenticationFailed as failure:
+            self.audit_failed_authentication(request, failure.reason, failure.details)
+            raise
+        if actor is not None and self.setting("auditSuccessfulAuthentication"):
+            self.audit(
+                "API token authentication succeeded",
+                category="authentication",
+                actor=actor,
+                remote=self.remote(request),
+                token=(actor.details["tokenId"], "", actor.key),
+            )
+        return actor
+
+    def _authenticate(self, request: Any, credentials: Credentials) -> Actor | None:
         bearer = credentials.scheme == "bearer"
         if not tokens.looks_like_token(credentials.secret):
             if bearer:
@@ -150,32 +175,68 @@ class TokenService:
         elif not bearer and row.user.name.lower() != (credentials.username or "").lower():
             reason = "token of another user"
         if reason is not None:
+            failure = self._failed(credentials, reason, row)
             if bearer:
-                raise self._failed(credentials, reason)
+                raise failure
             if self.setting("disableBasicAuthWithPassword") and credentials.channel != "web":
-                raise self.host.auth.failed_basic_login(credentials.username, count=True, reason=reason)
+                refusal = self.host.auth.failed_basic_login(credentials.username, count=True, reason=reason)
+                if isinstance(refusal, AuthenticationFailed):
+                    refusal.details = failure.details
+                raise refusal
+            self.audit_failed_authentication(request, reason, failure.details)
             return None  # the password check refuses it, counts it, or answers the captcha lock
         assert row is not None
         user = row.user
         if not bearer:
             self.host.auth.check_lock(user)
         if not user.active:
-            raise self._failed(credentials, "user deactivated")
+            raise self._failed(credentials, "user deactivated", row)
+        headers: dict[str, str] = {}
         actor = self.host.auth.actor_for(
             user,
             "token",
             read_only=row.scope == 1,
             read_only_message=READ_ONLY_MESSAGE if row.scope == 1 else "",
             details={"tokenId": row.id, "tokenScope": row.scope, "validUntil": row.valid_until},
+            headers=headers,
         )
         if not self.may(actor, USE_TOKENS):
-            raise self._failed(credentials, "user lacks the Use Tokens permission")
+            raise self._failed(credentials, "user lacks the Use Tokens permission", row)
         if row.allowed_ip_ranges != "[]" or row.header_rules != "[]":
             self._check_restrictions(request, row, credentials)
+        if row.rate_limit_size and self.setting("rateLimitEnabled"):
+            headers.update(self._take_from_bucket(row, now))
         self._touch(row, now)
         if not bearer:
             self.host.auth.login_succeeded(user, count_login=credentials.channel != "rest")
         return actor
+
+    def _take_from_bucket(self, row: TokenRow, now: int) -> dict[str, str]:
+        """One atomic statement: start a new window or count one more request in the current one.
+        The same row serialises every worker process and every node, so a bucket of N lets exactly N through."""
+        if self._bucket_sql is None:
+            p = database.obj.param
+            b = "apitokenauth_rate_bucket"
+            self._bucket_sql = (
+                f"INSERT INTO {b} (token_id, window_start, hits) VALUES ({p}, {p}, 1) "
+                f"ON CONFLICT (token_id) DO UPDATE SET "
+                f"window_start = CASE WHEN {b}.window_start <= {p} THEN excluded.window_start ELSE {b}.window_start END, "
+                f"hits = CASE WHEN {b}.window_start <= {p} THEN 1 ELSE {b}.hits + 1 END "
+                f"RETURNING window_start, hits"
+            )
+        lifetime_ms = row.rate_limit_lifetime * 1000
+        expired_before = now - lifetime_ms
+        cursor = database.execute_sql(self._bucket_sql, (row.id, now, expired_before, expired_before))
+        window_start, hits = cursor.fetchall()[0]
+        size = row.rate_limit_size
+        if hits > size:
+            retry = max(1, -(-(window_start + lifetime_ms - now) // 1000))
+            raise PluginApiError(
+                429,
+                f"Rate limit exceeded: this token allows {size} requests per {row.rate_limit_lifetime} seconds",
+                headers={"Retry-After": str(retry), "X-RateLimit-Limit": str(size), "X-RateLimit-Remaining": "0"},
+            )
+        return {"X-RateLimit-Limit": str(size), "X-RateLimit-Remaining": str(size - hits)}
 
     def client_address(self, request: Any) -> Any:
         trusted = restrictions.networks(tuple(self.setting("trustedProxies")))
@@ -185,16 +246,78 @@ class TokenService:
 
     def _check_restrictions(self, request: Any, row: TokenRow, credentials: Credentials) -> None:
         if request is None:
-            raise self._failed(credentials, "restricted token used without a request")
-        if row.allowed_ip_ranges != "[]":
-            if not restrictions.in_ranges(self.client_address(request), _ranges(row.allowed_ip_ranges)):
-                raise self._failed(credentials, "client address outside the token's allowed IP ranges")
-        if row.header_rules != "[]":
-            if not restrictions.headers_match(_rules(row.header_rules), request.get_header):
-                raise self._failed(credentials, "a header rule of the token is not met")
+            raise self._failed(credentials, "restricted token used without a request", row)
+        if row.allowed_ip_ranges != "[]" and not restrictions.in_ranges(
+            self.client_address(request), _ranges(row.allowed_ip_ranges)
+        ):
+            raise self._failed(credentials, "client address outside the token's allowed IP ranges", row)
+        if row.header_rules != "[]" and not restrictions.headers_match(_rules(row.header_rules), request.get_header):
+            raise self._failed(credentials, "a header rule of the token is not met", row)
+
+    def check_global_allow_list(self, request: Any, credentials: Credentials, actor: Actor) -> None:
+        """The admin's global allow-list: tokens and passwords alike."""
+        allowed = self.setting("allowedIpRanges")
+        if not allowed or request is None:
+            return
+        if not restrictions.in_ranges(self.client_address(request), restrictions.networks(tuple(allowed))):
+            failure = AuthenticationFailed(
+                scheme=credentials.scheme, reason="client address outside the global allow-list", realm=self.host.base_url
+            )
+            failure.details = {"tokenId": actor.details.get("tokenId"), "userKey": actor.key}
+            self.audit_failed_authentication(request, failure.reason, failure.details)
+            raise failure
+
+    # ----- audit ----------------------------------------------------------------------------------------------
+    def remote(self, request: Any) -> str | None:
+        if request is None:
+            return None
+        address = self.client_address(request)
+        return str(address) if address is not None else request.remote_addr
+
+    def audit(
+        self,
+        summary: str,
+        *,
+        category: str = "tokens",
+        actor: Actor | None = None,
+        remote: str | None = None,
+        token: tuple[int | None, str, str | None] | None = None,
+        changed: list[dict[str, Any]] | None = None,
+        author_key: str | None = None,
+    ) -> None:
+        """One audit record through the host's audit service. ``token`` is (id, description, owner key)."""
+        object_item = associated = None
+        if token is not None:
+            token_id, description, owner = token
+            if token_id is not None:
+                object_item = Item(str(token_id), description or f"token {token_id}", "API_TOKEN")
+            if owner:
+                associated = [Item(owner, owner, "USER")]
+        self.host.audit.record(
+            summary,
+            category=category,
+            source=PLUGIN_KEY,
+            actor=actor,
+            author_key=author_key,
+            remote_address=remote,
+            object_item=object_item,
+            associated_items=associated,
+            changed_values=changed,
+        )
+
+    def audit_failed_authentication(self, request: Any, reason: str, details: dict[str, Any]) -> None:
+        if not self.setting("auditFailedAuthentication"):
+            return
+        self.audit(
+            f"API token authentication failed: {reason}",
+            category="authentication",
+            author_key=details.get("userKey"),
+            remote=self.remote(request),
+            token=(details.get("tokenId"), "", details.get("userKey")),
+        )
 
     # ----- lifecycle ------------------------------------------------------------------------------------------
-    def create(self, actor: Actor, body: dict[str, Any]) -> dict[str, Any]:
+    def create(self, actor: Actor, body: dict[str, Any], remote: str | None = None) -> dict[str, Any]:
         unknown = sorted(set(body) - CREATE_FIELDS)
         if unknown:
             raise bad(f"Unknown field '{unknown[0]}'")
@@ -239,11 +362,17 @@ class TokenService:
         if not bucket_size and self.setting("rateLimitEnabled"):
             bucket_size = int(self.setting("defaultRateLimitBucketSize"))
             bucket_lifetime = int(self.setting("defaultRateLimitBucketLifetime")) if bucket_size else 0
-        public_key = body.get("publicKey")
-        if public_key not in (None, ""):
-            raise bad("'publicKey': delivering tokens encrypted with OpenPGP is not available on this server yet")
-
         plaintext = tokens.generate()
+        public_key = body.get("publicKey")
+        delivered = plaintext
+        if public_key not in (None, ""):
+            if not isinstance(public_key, str):
+                raise bad("'publicKey' must be an ASCII-armoured OpenPGP public key")
+            try:
+                delivered = openpgp.encrypt_to(public_key, plaintext)  # before anything is stored
+            except openpgp.InvalidPublicKey as exc:
+                raise bad(f"'publicKey' {exc}") from None
+
         token = Token.create(
             digest=tokens.digest(self.host.config.secret, plaintext),
             user_key=target_key,
@@ -260,10 +389,21 @@ class TokenService:
             header_rules=json.dumps(header_rules),
             rate_limit_size=bucket_size,
             rate_limit_lifetime=bucket_lifetime,
+            encrypted=delivered is not plaintext,
+        )
+        self.audit(
+            "API token created" if not on_behalf else "API token created on behalf of another user",
+            actor=actor,
+            remote=remote,
+            token=(token.id, description, target_key),
+            changed=[
+                {"fieldName": "scope", "changedFrom": None, "changedTo": str(scope)},
+                {"fieldName": "validUntil", "changedFrom": None, "changedTo": str(valid_until)},
+            ],
         )
         return {
             "id": token.id,
-            "plainTextToken": plaintext,
+            "plainTextToken": delivered,
             "tokenDescription": description,
             "tokenForUserKey": target_key,
             "tokenValidityTimeInMonths": months,
@@ -272,7 +412,7 @@ class TokenService:
             "tokenScope": scope,
             "rateLimitBucketLifetime": bucket_lifetime,
             "rateLimitBucketSize": bucket_size,
-            "publicKey": "",
+            "publicKey": public_key or "",
             "allowedIpRanges": ip_ranges,
             "headerValueAccessRules": header_rules,
             "created": now,
@@ -408,7 +548,7 @@ class TokenService:
             raise PluginApiError(404, f"There is no token with the id {token_id}")
         return token
 
-    def rename(self, actor: Actor, token_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    def rename(self, actor: Actor, token_id: str, body: dict[str, Any], remote: str | None = None) -> dict[str, Any]:
         unknown = sorted(set(body) - {"tokenDescription"})
         if unknown:
             raise bad(f"Unknown field '{unknown[0]}': only 'tokenDescription' can be changed")
@@ -422,18 +562,40 @@ class TokenService:
         Token.update(description=description, description_lower=description.lower()).where(
             Token.id == token.id
         ).execute()
+        self.audit(
+            "API token renamed",
+            actor=actor,
+            remote=remote,
+            token=(token.id, description, token.user_key),
+            changed=[{"fieldName": "description", "changedFrom": token.description, "changedTo": description}],
+        )
         token.description = description
         return token_summary(token)
 
-    def delete(self, actor: Actor, token_id: str) -> Token:
+    def delete(self, actor: Actor, token_id: str, remote: str | None = None) -> Token:
         token = self._editable(actor, token_id)
         Token.delete().where(Token.id == token.id).execute()
+        self.audit(
+            "API token deleted",
+            actor=actor,
+            author_key=None if actor.authenticated else "cli",
+            remote=remote,
+            token=(token.id, token.description, token.user_key),
+        )
         return token
 
-
-    def delete_all_for(self, actor: Actor, user_key: str) -> int:
+    def delete_all_for(self, actor: Actor, user_key: str, remote: str | None = None) -> int:
         """Revoke every token of ``user_key``; returns how many there were."""
-        return Token.delete().where(Token.user_key == user_key).execute()
+        count = Token.delete().where(Token.user_key == user_key).execute()
+        self.audit(
+            f"All API tokens of a user deleted ({count})",
+            actor=actor,
+            author_key=None if actor.authenticated else "cli",
+            remote=remote,
+            token=(None, "", user_key),
+            changed=[{"fieldName": "tokens", "changedFrom": str(count), "changedTo": "0"}],
+        )
+        return count
 
     def user_keys_by_email(self, email: str) -> list[str]:
         from host.models import User
