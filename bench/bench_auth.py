@@ -32,7 +32,13 @@ P = "/rest/de.resolution.apitokenauth/latest"
 
 
 def call(
-    app, method: str, path: str, headers: dict[str, str], body: bytes = b"", query: str = ""
+    app,
+    method: str,
+    path: str,
+    headers: dict[str, str],
+    body: bytes = b"",
+    query: str = "",
+    remote_addr: str = "127.0.0.1",
 ) -> tuple[str, bytes, list]:
     environ = {
         "REQUEST_METHOD": method,
@@ -41,7 +47,7 @@ def call(
         "SERVER_NAME": "bench",
         "SERVER_PORT": "80",
         "SERVER_PROTOCOL": "HTTP/1.1",
-        "REMOTE_ADDR": "127.0.0.1",
+        "REMOTE_ADDR": remote_addr,
         "wsgi.url_scheme": "http",
         "wsgi.input": io.BytesIO(body),
         "wsgi.errors": sys.stderr,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 from typing import Any
 
@@ -73,6 +75,25 @@ def host_routes(host: Host) -> list[tuple[str, Any, dict]]:
     ]
 
 
+class SecretMismatch(RuntimeError):
+    pass
+
+
+def check_secret(host: Host) -> None:
+    """Every node of a cluster must digest tokens with the same secret. The database keeps a fingerprint of
+    the first node's secret (an HMAC of a constant: it reveals nothing); a node with another secret refuses
+    to start instead of silently rejecting every token made elsewhere."""
+    fingerprint = hmac.new(host.config.secret, b"host secret fingerprint v1", hashlib.sha256).hexdigest()[:32]
+    stored = host.settings.raw("host:secretFingerprint")
+    if stored is None:
+        host.settings.write_raw({"host:secretFingerprint": fingerprint})
+    elif not hmac.compare_digest(str(stored), fingerprint):
+        raise SecretMismatch(
+            "this node's server secret (HOST_SECRET or secret.key in the data folder) is not the one the "
+            "database was set up with: every node of a cluster needs the same HOST_SECRET"
+        )
+
+
 def create_app(
     config: Config,
     *,
@@ -88,8 +109,9 @@ def create_app(
     if clock is not None:
         kwargs["clock"] = clock
     host = Host(config, db, **kwargs)
-    if migrate:
+    if migrate:  # workers of `serve` skip both: the arbiter did them before forking
         host.migrate()
+        check_secret(host)
 
     route_owners: dict[int, str] = {}
     app = falcon.App(middleware=[HostMiddleware(host, route_owners)])

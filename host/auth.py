@@ -84,7 +84,7 @@ def parse_authorization(header: str, realm: str = "") -> Credentials:
         except UnicodeDecodeError:
             text = raw.decode("latin-1")
         username, sep, secret = text.partition(":")
-        if not sep or not username:
+        if not sep or not username or "\x00" in text:
             raise AuthenticationFailed(reason="malformed Basic credentials")
         return Credentials("basic", secret, username)
     if kind == "bearer":

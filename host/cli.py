@@ -28,7 +28,9 @@ def _open(args: argparse.Namespace, *, migrate: bool = True, extra_plugins: tupl
 
 def cmd_serve(args: argparse.Namespace) -> int:
     from host.app import create_app
+    from host.db import close_database, open_database
     from host.fixtures import load_fixtures
+    from host.migrations import startup_lock
     from host.server import HostServer
 
     config = build_config(
@@ -38,12 +40,17 @@ def cmd_serve(args: argparse.Namespace) -> int:
         bind=args.bind,
         workers=args.workers,
     )
-    host = create_app(config)  # migrate once, in the arbiter, before any worker starts
-    if not args.no_fixtures:
-        created = load_fixtures(host)
-        if created:
-            print(f"loaded {created} demo users from fixtures (admin/admin: change it outside a demo)", flush=True)
-    host.db.close()  # never share a connection across fork()
+    # Migrate and load fixtures once, in the arbiter, before any worker starts; nodes of a cluster that
+    # start together take turns.
+    lock_db = open_database(config.database_url)
+    with startup_lock(lock_db):
+        host = create_app(config)
+        if not args.no_fixtures:
+            created = load_fixtures(host)
+            if created:
+                print(f"loaded {created} demo users from fixtures (admin/admin: change it outside a demo)", flush=True)
+        close_database(host.db)  # never share a connection across fork()
+    close_database(lock_db)
     print(
         f"serving {config.base_url} on {config.bind} with {config.workers} workers, data in {config.data_dir}",
         flush=True,
@@ -53,8 +60,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
+    from host.app import check_secret
+
     host = _open(args, migrate=False)
     applied = host.migrate()
+    check_secret(host)
     for component, numbers in applied.items():
         print(f"{component}: {'applied ' + ', '.join(map(str, numbers)) if numbers else 'up to date'}")
     return 0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import peewee
 
@@ -34,15 +34,20 @@ def open_database(url: str) -> peewee.Database:
     if parsed.scheme in ("postgres", "postgresql"):
         from playhouse.pool import PooledPostgresqlDatabase
 
+        name = unquote(parsed.path.lstrip("/"))
+        if not name:
+            raise ValueError(f"database URL {url!r} names no database")
+        # peewee's pool over psycopg 3: each worker process keeps its connections open across requests.
         return PooledPostgresqlDatabase(
-            parsed.path.lstrip("/"),
-            user=parsed.username,
-            password=parsed.password,
+            name,
+            user=unquote(parsed.username) if parsed.username else None,
+            password=unquote(parsed.password) if parsed.password else None,
             host=parsed.hostname or "127.0.0.1",
             port=parsed.port or 5432,
-            max_connections=32,
+            max_connections=16,
             stale_timeout=300,
-            autoconnect=True,
+            prefer_psycopg3=True,
+            application_name="host",
         )
     raise ValueError(f"unsupported database URL scheme {parsed.scheme!r} (use sqlite:/// or postgresql://)")
 
@@ -56,3 +61,12 @@ def init_database(url: str) -> peewee.Database:
 def is_postgres(db: peewee.Database | None = None) -> bool:
     target = db if db is not None else database.obj
     return isinstance(target, peewee.PostgresqlDatabase)
+
+
+def close_database(db: peewee.Database) -> None:
+    """Close every connection: all of a pool's, or the one of a plain database (e.g. before fork())."""
+    close_all = getattr(db, "close_all", None)
+    if close_all is not None:
+        close_all()
+    else:
+        db.close()

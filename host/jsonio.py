@@ -55,7 +55,34 @@ def read_json_object(req: falcon.Request, error: type[ApiError] = BadRequest) ->
     except UnicodeEncodeError:
         # "\ud800" is valid JSON syntax but no character: no string holding it can be stored or compared.
         raise _make(error, 400, "The request body is not valid JSON: it contains an unpaired surrogate") from None
+    where = _nul_path(data)
+    if where is not None:
+        # PostgreSQL cannot store NUL in text, and no name, description or key needs one.
+        message = f"'{where}' must not contain NUL (\\u0000) characters"
+        if error is BadRequest:
+            raise BadRequest(message, field=where)
+        raise error(400, message)
     return data
+
+
+def _nul_path(value: Any, path: str = "") -> str | None:
+    """The dotted path of the first string holding a NUL character, or None."""
+    if isinstance(value, str):
+        return (path or "body") if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            here = f"{path}.{key}" if path else str(key)
+            if "\x00" in key:
+                return path or "body"
+            found = _nul_path(item, here)
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = _nul_path(item, f"{path}[{index}]")
+            if found is not None:
+                return found
+    return None
 
 
 def _make(error: type[ApiError], status: int, message: str) -> ApiError:

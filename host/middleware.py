@@ -8,7 +8,7 @@ from urllib.parse import quote
 import falcon
 
 from host.auth import ANONYMOUS
-from host.errors import ApiError, AuthenticationFailed, CaptchaRequired, Forbidden, NotAuthenticated, NotFound
+from host.errors import ApiError, AuthenticationFailed, BadRequest, CaptchaRequired, Forbidden, NotAuthenticated, NotFound
 from host.jsonio import MAX_BODY_BYTES, TOO_LARGE
 
 if TYPE_CHECKING:
@@ -54,6 +54,8 @@ class HostMiddleware:
         length = req.content_length
         if length is not None and length > MAX_BODY_BYTES:
             raise ApiError(413, TOO_LARGE)
+        if "\x00" in req.path or "%00" in req.query_string:
+            raise BadRequest("NUL characters are not allowed in the URL")
         try:
             ctx.actor = self.host.auth.authenticate(req)
         except (AuthenticationFailed, CaptchaRequired) as failure:

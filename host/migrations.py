@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import peewee
 
@@ -64,3 +67,29 @@ def migrate(db: peewee.Database, plugin_migrations: dict[str, list[Migration]]) 
     for component, migrations in plugin_migrations.items():
         result[component] = apply_migrations(db, component, migrations)
     return result
+
+
+STARTUP_LOCK_KEY = 0x686F7374  # "host": PostgreSQL advisory lock shared by every node of a cluster
+
+
+@contextlib.contextmanager
+def startup_lock(db: peewee.Database) -> Iterator[None]:
+    """Serialise schema migration and fixture loading between nodes (and processes) starting at once.
+
+    PostgreSQL: a session advisory lock. SQLite: an exclusive ``flock`` on a file beside the database.
+    """
+    if isinstance(db, peewee.PostgresqlDatabase):
+        db.connect(reuse_if_open=True)
+        db.execute_sql("SELECT pg_advisory_lock(%s)", (STARTUP_LOCK_KEY,))
+        try:
+            yield
+        finally:
+            db.execute_sql("SELECT pg_advisory_unlock(%s)", (STARTUP_LOCK_KEY,))
+        return
+    path = Path(str(db.database) + ".startup-lock")
+    with open(path, "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)

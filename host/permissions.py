@@ -63,7 +63,7 @@ class Permissions:
     def validate(self, key: str, value: Any) -> dict[str, Any]:
         ptype = self._types.get(key)
         if ptype is None:
-            raise InvalidSetting(key, f"Unknown permission '{key}'")
+            raise InvalidSetting(key, f"Unknown permission '{key[:100]}'")
         if not isinstance(value, dict):
             raise InvalidSetting(key, f"'{key}' must be an object with 'groups'")
         allowed = {"groups", "everyone"} if ptype.allow_everyone else {"groups"}

@@ -121,7 +121,7 @@ class SettingsStore:
         for name, value in changes.items():
             definition = entry.definitions.get(name)
             if definition is None:
-                raise InvalidSetting(name, f"Unknown setting '{name}'")
+                raise InvalidSetting(name, f"Unknown setting '{name[:100]}'")
             try:
                 new[name] = definition.validate(value)
             except (ValueError, TypeError) as exc:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -11,8 +13,10 @@ import webtest
 
 from host.app import create_app
 from host.config import Config
+from host.db import close_database
 from host.fixtures import load_fixtures
 from host.passwords import FAST_TEST_PARAMS, PasswordHasher
+from tests import pg
 
 P = "/rest/de.resolution.apitokenauth/latest"
 BASE_URL = "http://jira.test"
@@ -50,15 +54,35 @@ def clock() -> Clock:
     return Clock()
 
 
+@pytest.fixture(scope="session")
+def postgres_database():
+    """With HOST_TEST_DATABASE=postgresql: one database for the session, emptied before each test."""
+    if not pg.using_postgres():
+        yield None
+        return
+    url = pg.create_database()
+    yield url
+    pg.drop_database(url)
+
+
 @pytest.fixture
-def make_host(tmp_path, clock):
+def database_url(tmp_path, postgres_database) -> str:
+    """A fresh, empty database for this test: a SQLite file, or the emptied PostgreSQL test database."""
+    if postgres_database is None:
+        return f"sqlite:///{tmp_path / 'host.sqlite3'}"
+    pg.reset_database(postgres_database)
+    return postgres_database
+
+
+@pytest.fixture
+def make_host(tmp_path, clock, database_url):
     """Build a host on a fresh database; extra keyword arguments go to ``create_app``."""
     built = []
 
     def _make(**kwargs: Any):
         config = Config(
             data_dir=tmp_path,
-            database_url=f"sqlite:///{tmp_path / 'host.sqlite3'}",
+            database_url=database_url,
             base_url=BASE_URL,
             secret=b"test-server-secret",
         )
@@ -69,7 +93,7 @@ def make_host(tmp_path, clock):
 
     yield _make
     for host in built:
-        host.db.close()
+        close_database(host.db)
 
 
 @pytest.fixture
@@ -90,3 +114,21 @@ def create_token(app):
         return app.post_json(f"{P}/user/token", body, headers=auth, status=200).json
 
     return _create
+
+
+@contextlib.contextmanager
+def sql_trace(host) -> Iterator[list[str]]:
+    """Record every SQL statement the host's database runs (any backend), as text."""
+    statements: list[str] = []
+    db = host.db
+    original = db.execute_sql
+
+    def traced(sql, params=None, *args, **kwargs):
+        statements.append(sql)
+        return original(sql, params, *args, **kwargs)
+
+    db.execute_sql = traced
+    try:
+        yield statements
+    finally:
+        del db.execute_sql  # back to the class's method

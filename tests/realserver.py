@@ -117,3 +117,16 @@ class RealServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+def assert_within_a_second(probe, expected: int, watch: float = 2.5) -> None:
+    """Probe for ``watch`` seconds after a change: every answer later than the 1 s cache bound of
+    contract 1.1 (plus 0.2 s for the request in flight) must be ``expected``, on whichever worker."""
+    changed = time.monotonic()
+    seen_late = 0
+    while (elapsed := time.monotonic() - changed) < watch:
+        status = probe()
+        if elapsed > 1.2:
+            assert status == expected, f"a worker still answered {status} {elapsed:.2f}s after the change"
+            seen_late += 1
+    assert seen_late >= 3, "too few answers after the bound to tell"

@@ -16,7 +16,7 @@ import webtest
 
 from host.app import create_app
 from host.cli import main
-from host.config import Config
+from host.config import Config, load_or_create_secret
 from host.models import User
 from host.passwords import FAST_TEST_PARAMS, PasswordHasher
 from tests.conftest import BASE_URL, basic
@@ -51,7 +51,7 @@ def open_host(data_dir: Path):
         data_dir=data_dir,
         database_url=f"sqlite:///{data_dir.resolve() / 'host.sqlite3'}",
         base_url=BASE_URL,
-        secret=b"unused",
+        secret=load_or_create_secret(data_dir),  # the CLI's own secret: the database remembers its fingerprint
     )
     return create_app(config, hasher=PasswordHasher(**FAST_TEST_PARAMS))
 

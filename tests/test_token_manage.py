@@ -6,7 +6,7 @@ import pytest
 
 from plugins.apitokenauth import tokens
 from plugins.apitokenauth.models import Token
-from tests.conftest import ADMIN, ALICE, BOB, P, basic, bearer
+from tests.conftest import ADMIN, ALICE, BOB, P, basic, bearer, sql_trace
 
 PLUGIN = "de.resolution.apitokenauth"
 URL = f"{P}/user/token"
@@ -301,10 +301,7 @@ def test_verifying_a_token_writes_nothing_within_the_interval(app, host, clock, 
     """The hot path: after the first use, requests within the interval issue no write statement at all."""
     token = create_token(auth=ALICE)["plainTextToken"]
     headers = bearer(token) if scheme == "bearer" else basic("alice", token)
-    statements: list[str] = []
-    connection = host.db.connection()
-    connection.set_trace_callback(statements.append)
-    try:
+    with sql_trace(host) as statements:
         app.get("/rest/api/2/myself", headers=headers, status=200)
         first = [s for s in statements if s.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE"))]
         assert len(first) == 1 and "apitokenauth_token" in first[0]  # the first use records lastAccessed
@@ -316,8 +313,6 @@ def test_verifying_a_token_writes_nothing_within_the_interval(app, host, clock, 
         assert writes == []
         token_reads = [s for s in statements if "apitokenauth_token" in s]
         assert len(token_reads) == 5  # one read per request
-    finally:
-        connection.set_trace_callback(None)
 
 
 def test_last_accessed_write_interval_is_configurable(app, host, clock, create_token):

@@ -53,6 +53,7 @@ def set_plugin_enabled(
     host, key: str, enabled: bool, *, actor: Actor | None = None, remote_address: str | None = None
 ) -> None:
     """Persist the state (in force on every node within a second), audit it, notify plugins on this node."""
+    host.settings.invalidate()  # the state as stored, not as cached: another node may have just changed it
     was = host.plugins.is_enabled(key)
     host.plugins.set_enabled(key, enabled)
     if was != enabled:

@@ -24,7 +24,7 @@ def authenticate(request, credentials, host):
 
 @hookimpl
 def authenticated(request, credentials, actor, host):
-    service(host).check_global_allow_list(request, credentials, actor)
+    service(host).authenticated(request, credentials, actor)
 
 
 @hookimpl

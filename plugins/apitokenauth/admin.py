@@ -69,6 +69,8 @@ class UserKeyByEmail(_Resource):
         email = (req.get_param("email") or "").strip()
         if not email:
             raise PluginApiError(400, "The query parameter 'email' is required")
+        if len(email) > 255:  # no user can have it (emails are at most 255 characters): say so, not NOT_FOUND
+            raise PluginApiError(400, "The query parameter 'email' must not be longer than 255 characters")
         keys = self.tokens.user_keys_by_email(email)
         if not keys:
             raise PluginApiError(404, f"Could not retrieve a userkey for email '{email}', error was: NOT_FOUND")
@@ -97,6 +99,7 @@ class AdminSettings(_Resource):
     def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.require_sysadmin(req)
         body = read_json_object(req, PluginApiError)
+        self.host.settings.invalidate()  # audit the change against the stored values, not a cached copy
         try:
             old, new = self.host.settings.update(PLUGIN_KEY, body)
         except InvalidSetting as exc:
@@ -119,7 +122,8 @@ class AdminPermissions(_Resource):
         mine = {p.key for p in self.tokens.permission_types()}
         unknown = sorted(set(body) - mine)
         if unknown:
-            raise PluginApiError(400, f"Unknown permission '{unknown[0]}'")
+            raise PluginApiError(400, f"Unknown permission '{unknown[0][:100]}'")
+        self.host.settings.invalidate()  # audit the change against the stored grants, not a cached copy
         old = self._document()
         try:
             self.host.permissions.update(body)

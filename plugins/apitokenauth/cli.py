@@ -7,6 +7,7 @@ import json
 import sys
 from typing import Any
 
+from host import audit
 from host.auth import Actor
 from host.errors import ApiError
 from host.settings import InvalidSetting
@@ -47,7 +48,9 @@ def add_commands(subparsers: Any) -> None:
     p.set_defaults(handler=cmd_settings)
 
     p = sub.add_parser("set", help="change settings together: NAME=VALUE..., each VALUE JSON or a bare string")
-    p.add_argument("assignments", nargs="+", metavar="NAME=VALUE", help='e.g. maxValidityMonths=6 trustedProxies=["10.0.0.0/8"]')
+    p.add_argument(
+        "assignments", nargs="+", metavar="NAME=VALUE", help='e.g. maxValidityMonths=6 trustedProxies=["10.0.0.0/8"]'
+    )
     p.set_defaults(handler=cmd_set)
 
 
@@ -132,8 +135,11 @@ def cmd_set(host: Any, args: argparse.Namespace) -> int:
         except ValueError:
             changes[name] = raw  # a bare string, e.g. clientIpHeader=X-Real-IP
     try:
-        _old, new = host.settings.update(PLUGIN_KEY, changes)
+        old, new = host.settings.update(PLUGIN_KEY, changes)
     except InvalidSetting as exc:
         return _fail(exc.message)
+    changed = audit.changes(old, new)
+    if changed:  # audited like a change made in the admin REST API (contract 2.7)
+        service(host).audit("API token settings changed", category="settings", author_key="cli", changed=changed)
     print(json.dumps({name: new[name] for name in changes}))
     return 0

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+from datetime import datetime, timezone
+
 import pysequoia
 
 MAX_KEY_CHARS = 64 * 1024
@@ -22,8 +25,27 @@ def encrypt_to(armored_key: str, plaintext: str) -> str:
         raise InvalidPublicKey("must be an ASCII-armoured OpenPGP public key (-----BEGIN PGP PUBLIC KEY BLOCK-----)")
     try:
         cert = pysequoia.Cert.from_bytes(text.encode("utf-8"))
-        message = pysequoia.encrypt(recipients=[cert], bytes=plaintext.encode("ascii"))
     except Exception as exc:  # the library raises RuntimeError/ValueError with a Rust backtrace
-        reason = str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
-        raise InvalidPublicKey(f"cannot be used to encrypt: {reason}") from None
+        raise InvalidPublicKey(f"cannot be read: {_reason(exc)}") from None
+    if _has_secret_keys(cert):  # a private key relabelled as a public one: refuse, do not use it
+        raise InvalidPublicKey("holds secret key material: send only the public key")
+    if cert.is_revoked:
+        raise InvalidPublicKey("is revoked")
+    expiration = cert.expiration
+    if expiration is not None and expiration <= datetime.now(timezone.utc):
+        raise InvalidPublicKey("has expired")
+    try:
+        message = pysequoia.encrypt(recipients=[cert], bytes=plaintext.encode("ascii"))
+    except Exception as exc:
+        raise InvalidPublicKey(f"cannot be used to encrypt: {_reason(exc)}") from None
     return message.decode("ascii") if isinstance(message, bytes) else str(message)
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc).splitlines()[0][:120] if str(exc) else type(exc).__name__
+
+
+def _has_secret_keys(cert: pysequoia.Cert) -> bool:
+    with warnings.catch_warnings():  # pysequoia deprecates the property in favour of its Tsk type
+        warnings.simplefilter("ignore", DeprecationWarning)
+        return bool(cert.has_secret_keys)

@@ -9,11 +9,26 @@ from typing import Any
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
+_MAPPED = ipaddress.IPv6Network("::ffff:0:0/96")
+
+
+def _network(spec: str) -> IPNetwork:
+    """A range; an IPv4-mapped IPv6 range (``::ffff:10.0.0.0/104``) is the IPv4 range it maps, because mapped
+    client addresses are matched as IPv4 (see ``parse_ip``)."""
+    network = ipaddress.ip_network(spec, strict=False)
+    if isinstance(network, ipaddress.IPv6Network) and network.prefixlen >= 96 and network.subnet_of(_MAPPED):
+        mapped = network.network_address.ipv4_mapped
+        assert mapped is not None
+        return ipaddress.IPv4Network((mapped, network.prefixlen - 96))
+    return network
+
+
 @lru_cache(maxsize=4096)
 def networks(spec: tuple[str, ...]) -> tuple[IPNetwork, ...]:
-    return tuple(ipaddress.ip_network(s, strict=False) for s in spec)
+    return tuple(_network(s) for s in spec)
 
 
+@lru_cache(maxsize=8192)  # the same few client and proxy addresses arrive again and again
 def parse_ip(text: str | None) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
     if not text:
         return None

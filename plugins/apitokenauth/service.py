@@ -47,6 +47,8 @@ CREATE_FIELDS = frozenset(
 )
 READ_ONLY_MESSAGE = "This token is read-only"
 MAX_HEADER_RULES = 20
+_CLIENT_ADDRESS = "apitokenauth_client_address"  # request.context attribute
+_UNSET = object()
 
 
 def bad(message: str) -> PluginApiError:
@@ -145,19 +147,25 @@ class TokenService:
 
     def authenticate(self, request: Any, credentials: Credentials) -> Actor | None:
         try:
-            actor = self._authenticate(request, credentials)
+            return self._authenticate(request, credentials)
         except AuthenticationFailed as failure:
             self.audit_failed_authentication(request, failure.reason, failure.details)
             raise
-        if actor is not None and self.setting("auditSuccessfulAuthentication"):
+
+    def authenticated(self, request: Any, credentials: Credentials, actor: Actor) -> None:
+        """After any credential authenticated: the global allow-list, then (only for a request that is let
+        through) the optional audit of a successful token authentication."""
+        self.check_global_allow_list(request, credentials, actor)
+        if actor.method == "token" and self.setting("auditSuccessfulAuthentication"):
+            token_id = actor.details["tokenId"]
             self.audit(
                 "API token authentication succeeded",
                 category="authentication",
                 actor=actor,
                 remote=self.remote(request),
-                token=(actor.details["tokenId"], "", actor.key),
+                token=(token_id, self._description_of(token_id), actor.key),
+                owner_name=actor.name,
             )
-        return actor
 
     def _authenticate(self, request: Any, credentials: Credentials) -> Actor | None:
         bearer = credentials.scheme == "bearer"
@@ -239,10 +247,19 @@ class TokenService:
         return {"X-RateLimit-Limit": str(size), "X-RateLimit-Remaining": str(size - hits)}
 
     def client_address(self, request: Any) -> Any:
+        """The client's address under the trusted-proxy rule (None if unreadable); worked out once per request
+        (token ranges, the global allow-list and the audit all ask)."""
+        context = getattr(request, "context", None)
+        cached = getattr(context, _CLIENT_ADDRESS, _UNSET)
+        if cached is not _UNSET:
+            return cached
         trusted = restrictions.networks(tuple(self.setting("trustedProxies")))
         header = self.setting("clientIpHeader")
         values = [] if not trusted else [v for v in [request.get_header(header)] if v]
-        return restrictions.client_address(request.remote_addr, values, trusted)
+        address = restrictions.client_address(request.remote_addr, values, trusted)
+        if context is not None:
+            setattr(context, _CLIENT_ADDRESS, address)
+        return address
 
     def _check_restrictions(self, request: Any, row: TokenRow, credentials: Credentials) -> None:
         if request is None:
@@ -260,11 +277,10 @@ class TokenService:
         if not allowed or request is None:
             return
         if not restrictions.in_ranges(self.client_address(request), restrictions.networks(tuple(allowed))):
-            failure = AuthenticationFailed(
-                scheme=credentials.scheme, reason="client address outside the global allow-list", realm=self.host.base_url
-            )
+            reason = "client address outside the global allow-list"
+            failure = AuthenticationFailed(scheme=credentials.scheme, reason=reason, realm=self.host.base_url)
             failure.details = {"tokenId": actor.details.get("tokenId"), "userKey": actor.key}
-            self.audit_failed_authentication(request, failure.reason, failure.details)
+            self.audit_failed_authentication(request, failure.reason, failure.details, token=actor.method == "token")
             raise failure
 
     # ----- audit ----------------------------------------------------------------------------------------------
@@ -284,15 +300,20 @@ class TokenService:
         token: tuple[int | None, str, str | None] | None = None,
         changed: list[dict[str, Any]] | None = None,
         author_key: str | None = None,
+        owner_name: str | None = None,
     ) -> None:
-        """One audit record through the host's audit service. ``token`` is (id, description, owner key)."""
+        """One audit record through the host's audit service. ``token`` is (id, description, owner key); the
+        owner is the associated item, named by username (``owner_name``, else looked up; the key if deleted)."""
         object_item = associated = None
         if token is not None:
             token_id, description, owner = token
             if token_id is not None:
                 object_item = Item(str(token_id), description or f"token {token_id}", "API_TOKEN")
             if owner:
-                associated = [Item(owner, owner, "USER")]
+                if owner_name is None:
+                    user = self.host.users.by_key(owner)
+                    owner_name = user.name if user is not None else owner
+                associated = [Item(owner, owner_name, "USER")]
         self.host.audit.record(
             summary,
             category=category,
@@ -305,16 +326,29 @@ class TokenService:
             changed_values=changed,
         )
 
-    def audit_failed_authentication(self, request: Any, reason: str, details: dict[str, Any]) -> None:
+    def audit_failed_authentication(
+        self, request: Any, reason: str, details: dict[str, Any], *, token: bool = True
+    ) -> None:
+        """The optional audit of a refused credential: a token (``token``), or a password that the global
+        allow-list refused. ``details`` holds the token id and owner key when the token was found."""
         if not self.setting("auditFailedAuthentication"):
             return
+        token_id = details.get("tokenId")
         self.audit(
-            f"API token authentication failed: {reason}",
+            f"{'API token authentication' if token else 'Authentication'} failed: {reason}",
             category="authentication",
             author_key=details.get("userKey"),
             remote=self.remote(request),
-            token=(details.get("tokenId"), "", details.get("userKey")),
+            token=(token_id, self._description_of(token_id), details.get("userKey")),
         )
+
+    @staticmethod
+    def _description_of(token_id: int | None) -> str:
+        """The token's description for an optional authentication record (a read only when auditing)."""
+        if token_id is None:
+            return ""
+        token = Token.get_or_none(Token.id == token_id)
+        return token.description if token is not None else ""
 
     # ----- lifecycle ------------------------------------------------------------------------------------------
     def create(self, actor: Actor, body: dict[str, Any], remote: str | None = None) -> dict[str, Any]:
@@ -337,11 +371,11 @@ class TokenService:
             target = self.host.users.by_key(for_key)
             if target is None:
                 raise bad(f"'tokenForUserKey': no user has the key '{for_key}'")
-            target_key = target.key
+            target_key, target_name = target.key, target.name
         else:
             if not self.may(actor, CREATE_TOKENS):
                 raise PluginApiError(403, "You do not have the permission to create tokens")
-            target_key = actor.key
+            target_key, target_name = actor.key, actor.name
 
         description = self._description(body.get("tokenDescription"), now)
         scope = body.get("tokenScope", 2)
@@ -396,6 +430,7 @@ class TokenService:
             actor=actor,
             remote=remote,
             token=(token.id, description, target_key),
+            owner_name=target_name,
             changed=[
                 {"fieldName": "scope", "changedFrom": None, "changedTo": str(scope)},
                 {"fieldName": "validUntil", "changedFrom": None, "changedTo": str(valid_until)},
