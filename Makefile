@@ -4,7 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: serve test venv bench lint clean
+.PHONY: serve test test-sqlite test-postgres venv bench lint clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,11 +17,18 @@ venv: $(STAMP)
 serve: $(STAMP)  ## the host with the plugin on SQLite with demo data at http://127.0.0.1:8080
 	$(PY) -m host serve
 
-test: $(STAMP)  ## the whole test suite (in-process WebTest tests and real-server tests)
+test: test-sqlite test-postgres  ## the whole suite on SQLite, then again on PostgreSQL (what CI runs)
+
+test-sqlite: $(STAMP)  ## in-process and real-server tests on SQLite (the cluster test always uses PostgreSQL)
 	$(PY) -m pytest -q
 
-bench: $(STAMP)  ## token-verification benchmark; prints the figures quoted in the README
+test-postgres: $(STAMP)  ## the in-process tests again on PostgreSQL (HOST_TEST_POSTGRES, default local postgres)
+	HOST_TEST_DATABASE=postgresql $(PY) -m pytest -q -m "not server"
+
+bench: $(STAMP)  ## the benchmarks quoted in the README (bench_http needs wrk and PostgreSQL)
 	$(PY) bench/bench_auth.py
+	$(PY) bench/bench_filter.py
+	$(PY) bench/bench_http.py
 
 lint: $(STAMP)
 	$(PY) -m pip install -q ruff && $(VENV)/bin/ruff check host plugins tests bench

@@ -38,7 +38,19 @@ def drop_database(url: str) -> None:
 
 
 def reset_database(url: str) -> None:
-    """Empty the database (all tables gone) so that migrations run again from scratch."""
+    """Empty every table (ids restart at 1) but keep the schema and its migration record, so that the
+    next host finds its schema up to date: as fresh as a new database, much faster to get."""
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute("DROP SCHEMA public CASCADE")
-        conn.execute("CREATE SCHEMA public")
+        tables = [
+            row[0]
+            for row in conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+            if row[0] != "host_schema_migration"
+        ]
+        sequences = [row[0] for row in conn.execute("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'")]
+        # DELETE, not TRUNCATE: for a few rows it is far cheaper (TRUNCATE makes and syncs new files).
+        with conn.transaction():
+            conn.execute("SET CONSTRAINTS ALL DEFERRED")
+            for table in tables:
+                conn.execute(f'DELETE FROM "{table}"')
+            for sequence in sequences:
+                conn.execute(f'ALTER SEQUENCE "{sequence}" RESTART')

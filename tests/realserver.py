@@ -120,13 +120,14 @@ class RealServer:
 
 
 def assert_within_a_second(probe, expected: int, watch: float = 2.5) -> None:
-    """Probe for ``watch`` seconds after a change: every answer later than the 1 s cache bound of
-    contract 1.1 (plus 0.2 s for the request in flight) must be ``expected``, on whichever worker."""
+    """Probe for ``watch`` seconds after a change (and on, until at least 3 answers came after the bound, for
+    slow probes on a busy machine): every answer later than the 1 s cache bound of contract 1.1 (plus 0.2 s
+    for the request in flight) must be ``expected``, on whichever worker answered it."""
     changed = time.monotonic()
     seen_late = 0
-    while (elapsed := time.monotonic() - changed) < watch:
+    while (elapsed := time.monotonic() - changed) < watch or seen_late < 3:
+        assert elapsed < watch + 30, "the server stopped answering"
         status = probe()
         if elapsed > 1.2:
             assert status == expected, f"a worker still answered {status} {elapsed:.2f}s after the change"
             seen_late += 1
-    assert seen_late >= 3, "too few answers after the bound to tell"
