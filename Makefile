@@ -27,6 +27,7 @@ test-postgres: $(STAMP)  ## the in-process tests again on PostgreSQL (HOST_TEST_
 
 bench: $(STAMP)  ## the benchmarks quoted in the README (bench_http needs wrk and PostgreSQL)
 	$(PY) bench/bench_auth.py
+	$(PY) bench/bench_restrictions.py
 	$(PY) bench/bench_filter.py
 	$(PY) bench/bench_http.py
 

@@ -380,3 +380,13 @@ def test_duplicate_forwarded_for_lines_through_a_real_server(tmp_path):
         assert status("10.1.2.3", "203.0.113.9") == 401
         assert status("203.0.113.9", "10.1.2.3") == 200
         assert status() == 401  # the trusted peer itself, 127.0.0.1, is outside the range
+
+
+def test_header_rule_with_a_non_ascii_value_matches_the_utf8_header(app, create_token):
+    token = create_token(
+        auth=ALICE, headerValueAccessRules=[{"headerName": "X-Team", "headerValue": "Müller & Søn"}]
+    )["plainTextToken"]
+    sent = "Müller & Søn".encode().decode("latin-1")  # what a WSGI server hands over for UTF-8 bytes
+    app.get("/rest/api/2/myself", headers={**bearer(token), "X-Team": sent}, status=200)
+    other = "Muller & Son"
+    app.get("/rest/api/2/myself", headers={**bearer(token), "X-Team": other}, status=401)

@@ -69,6 +69,16 @@ def client_address(remote_addr: str | None, header_values: list[str], trusted: t
     return parse_ip(chain[0])
 
 
+def wire_text(value: str | None) -> str | None:
+    """A header value as the client sent it: WSGI hands over the bytes decoded as latin-1; clients send UTF-8."""
+    if value is None or value.isascii():
+        return value
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def headers_match(rules: list[dict[str, str]], get_header: Any) -> bool:
     """Every rule must match: header name case-insensitive, value exact."""
-    return all(get_header(rule["headerName"]) == rule["headerValue"] for rule in rules)
+    return all(wire_text(get_header(rule["headerName"])) == rule["headerValue"] for rule in rules)
