@@ -29,6 +29,10 @@ class Permissions:
     def __init__(self, settings: SettingsStore) -> None:
         self._settings = settings
         self._types: dict[str, PermissionType] = {}
+        # (everyone, lower-cased groups) per permission, valid for one settings generation: the hot path
+        # asks for "Use Tokens" on every token request.
+        self._rules: dict[str, tuple[bool, frozenset[str]]] = {}
+        self._rules_generation = -1
 
     def register(self, types: list[PermissionType]) -> None:
         for ptype in types:
@@ -54,11 +58,15 @@ class Permissions:
             return True
         if not actor.authenticated:
             return False
-        grant = self.grant(key)
-        if grant.get("everyone"):
-            return True
-        groups = {g.lower() for g in grant["groups"]}
-        return any(g.lower() in groups for g in actor.groups)
+        generation = self._settings.generation()
+        if generation != self._rules_generation:
+            self._rules, self._rules_generation = {}, generation
+        rule = self._rules.get(key)
+        if rule is None:
+            grant = self.grant(key)
+            rule = self._rules[key] = (bool(grant.get("everyone")), frozenset(g.lower() for g in grant["groups"]))
+        everyone, groups = rule
+        return everyone or any(g.lower() in groups for g in actor.groups)
 
     def validate(self, key: str, value: Any) -> dict[str, Any]:
         ptype = self._types.get(key)

@@ -52,6 +52,8 @@ class PluginRegistry:
             self.add(key, plugin)
         self.pm.check_pending()
         self._subset_cache: dict[tuple[str, tuple[str, ...]], Any] = {}
+        self._disabled: tuple[str, ...] = ()
+        self._disabled_generation = -1
 
     def add(self, key: str, plugin: Any) -> None:
         if key in self.infos:
@@ -77,7 +79,10 @@ class PluginRegistry:
     # ----- calling hooks -------------------------------------------------------------------------------
     def hook(self, name: str) -> Any:
         """The hook caller for ``name`` over the built-ins and the currently enabled plugins."""
-        disabled = self.disabled_keys()
+        generation = self.settings.generation()
+        if generation != self._disabled_generation:
+            self._disabled, self._disabled_generation = self.disabled_keys(), generation
+        disabled = self._disabled
         if not disabled:
             return getattr(self.pm.hook, name)
         cache_key = (name, disabled)

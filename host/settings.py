@@ -60,6 +60,8 @@ class SettingsStore:
         self._plugin_states: dict[str, bool] = {}
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
+        # Bumped on every reload: lets callers cache what they derive from the settings (see generation()).
+        self._generation = 0
 
     # ----- registration ---------------------------------------------------------------------------------
     def register(
@@ -99,6 +101,12 @@ class SettingsStore:
             states = dict(PluginState.select(PluginState.key, PluginState.enabled).tuples())
             self._raw, self._plugin_states = raw, states
             self._loaded_at = now
+            self._generation += 1
+
+    def generation(self) -> int:
+        """A number that changes whenever the cached values may have changed."""
+        self._fresh()
+        return self._generation
 
     # ----- typed settings -------------------------------------------------------------------------------
     def get(self, owner: str, name: str) -> Any:
