@@ -14,7 +14,7 @@ from host.settings import InvalidSetting
 
 from . import filters
 from .config import PLUGIN_KEY
-from .service import service
+from .service import service, token_summary
 
 CLI_ACTOR = Actor(user=None, method="cli", is_sysadmin=True)
 
@@ -96,7 +96,7 @@ def cmd_list(host: Any, args: argparse.Namespace) -> int:
     while True:
         rows, _total = filters.search(token_filter)
         for row in rows:
-            print(json.dumps(filters.item(row), ensure_ascii=False))
+            print(json.dumps(token_summary(row), ensure_ascii=False))
         if len(rows) < token_filter.limit:
             return 0
         token_filter.page += 1

@@ -12,6 +12,7 @@ import peewee
 from host.errors import PluginApiError
 
 from .models import Token
+from .service import token_summary
 
 MAX_LIMIT = 50
 PATH = "/rest/de.resolution.apitokenauth/latest/user/tokensByFilter"
@@ -139,19 +140,6 @@ def search(f: TokenFilter) -> tuple[list[Token], int]:
     return rows, total
 
 
-def item(t: Token) -> dict[str, Any]:
-    return {
-        "created": t.created,
-        "description": t.description,
-        "id": t.id,
-        "lastAccessed": t.last_accessed,
-        "tokenCreatedByUserKey": t.created_by_key,
-        "tokenForUserKey": t.user_key,
-        "tokenScope": t.scope,
-        "validUntil": t.valid_until,
-    }
-
-
 def envelope(
     rows: list[Token], total: int, f: TokenFilter, *, base_url: str, path: str, params: list[tuple[str, str]]
 ) -> dict[str, Any]:
@@ -162,7 +150,7 @@ def envelope(
 
     offset = f.page * f.limit
     return {
-        "content": [item(t) for t in rows],
+        "content": [token_summary(t) for t in rows],
         "currentPage": f.page,
         "limit": f.limit,
         "offset": offset,

@@ -87,16 +87,16 @@ def _rules(text: str) -> list:
 
 
 def token_summary(token: Token) -> dict[str, Any]:
-    """A token as ``GET P/user/token`` lists it (never the secret)."""
+    """A token as the lists show it (own tokens, tokensByFilter), keys in the guide's order; never the secret."""
     return {
-        "id": token.id,
-        "description": token.description,
         "created": token.created,
+        "description": token.description,
+        "id": token.id,
         "lastAccessed": token.last_accessed,
-        "validUntil": token.valid_until,
-        "tokenScope": token.scope,
-        "tokenForUserKey": token.user_key,
         "tokenCreatedByUserKey": token.created_by_key,
+        "tokenForUserKey": token.user_key,
+        "tokenScope": token.scope,
+        "validUntil": token.valid_until,
     }
 
 
