@@ -125,7 +125,7 @@ def checkpoint(database_url: str) -> None:
             conn.execute("VACUUM ANALYZE")
 
 
-def run_database(kind: str, seconds: float, connections: int, workers: int) -> dict:
+def run_database(kind: str, seconds: float, connections: int, workers: int, rounds: int) -> dict:
     tmp = Path(tempfile.mkdtemp(prefix=f"bench-http-{kind}-"))
     if kind == "sqlite":
         database_url = f"sqlite:///{tmp / 'host.sqlite3'}"
@@ -156,15 +156,32 @@ def run_database(kind: str, seconds: float, connections: int, workers: int) -> d
         for path, headers in scenarios.values():
             wrk(server.url + path, headers, 1, 4)
         probe = WriteProbe(database_url)
-        results = {}
-        for name, (path, headers) in scenarios.items():
+        results: dict[str, dict] = {}
+
+        def measure(name: str, path: str, headers: dict[str, str]) -> None:
+            # Rounds interleave the scenarios, and the best round counts: on a shared machine, noise only
+            # ever slows a run down.
             probe.start()
-            results[name] = wrk(server.url + path, headers, seconds, connections)
-            results[name]["writes"] = probe.writes()
+            run = wrk(server.url + path, headers, seconds, connections)
+            run["writes"] = probe.writes()
+            # wrk stops with requests still queued (argon2 ones take long): let both workers drain them
+            # before the next scenario starts.
+            for _ in range(2 * workers):
+                server.request("GET", "/rest/api/2/serverInfo")
+            best = results.get(name)
+            if best is None or run["rps"] > best["rps"]:
+                results[name] = {**run, "writes": max(run["writes"], best["writes"] if best else 0)}
+            elif run["writes"]:
+                best["writes"] = run["writes"]
+
+        for _ in range(rounds):
+            for name, (path, headers) in scenarios.items():
+                measure(name, path, headers)
         fill_tokens(database_url, 199_000)
         checkpoint(database_url)
         wrk(server.url + "/rest/api/2/myself", bearer, 2, connections)
-        results["myself, Bearer, 200,000 tokens"] = wrk(server.url + "/rest/api/2/myself", bearer, seconds, connections)
+        for _ in range(rounds):
+            measure("myself, Bearer, 200,000 tokens", "/rest/api/2/myself", bearer)
         return results
     finally:
         server.stop()
@@ -178,12 +195,16 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--databases", default="sqlite,postgresql")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per scenario; the best counts")
     parser.add_argument("--json", help="also write the figures to this file")
     args = parser.parse_args()
     report = {}
     for kind in args.databases.split(","):
-        report[kind] = run_database(kind, args.seconds, args.connections, args.workers)
-    print(f"wrk -t2 -c{args.connections} -d{args.seconds}s; host serve with {args.workers} gunicorn sync workers")
+        report[kind] = run_database(kind, args.seconds, args.connections, args.workers, args.rounds)
+    print(
+        f"wrk -t2 -c{args.connections} -d{args.seconds}s, best of {args.rounds} rounds; "
+        f"host serve with {args.workers} gunicorn sync workers"
+    )
     for kind, results in report.items():
         print(f"\n{kind}")
         print(f"  {'request':34} {'req/s':>8} {'p50 ms':>8} {'p90 ms':>8} {'p99 ms':>8}")

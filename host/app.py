@@ -16,6 +16,9 @@ from host.errors import ApiError, CaptchaRequired, handle_unexpected, render_err
 from host.middleware import HostMiddleware, UnknownPath
 from host.passwords import PasswordHasher
 from host.resources import audit, confluence, jira, plugins, session
+from host.web import Web, WebError
+from host.web.captcha import Captchas, generator_from_env
+from host.web.pages import host_web_items, web_routes
 
 
 class RouteCollision(RuntimeError):
@@ -65,6 +68,7 @@ def host_routes(host: Host) -> list[tuple[str, Any, dict]]:
         ("/rest/api/2/settings/authentication", jira.AuthenticationSettings(host), {}),
         ("/rest/api/2/group", jira.GroupResource(host), {}),
         ("/rest/api/2/group/user", jira.GroupUser(host), {}),
+        ("/rest/api/2/group/member", jira.GroupMembers(host), {}),
         ("/rest/api/2/groups/picker", jira.GroupsPicker(host), {}),
         ("/rest/api/2/auditing/record", audit.AuditRecords(host), {}),
         ("/rest/auth/1/session", session.SessionResource(host), {}),
@@ -102,8 +106,12 @@ def create_app(
     load_entrypoints: bool = True,
     extra_plugins: tuple[tuple[str, Any], ...] = (),
     migrate: bool = True,
+    captcha: Any = None,
 ) -> Host:
-    """Build the host: database, plugins, routes. Returns the Host; ``host.app`` is the WSGI callable."""
+    """Build the host: database, plugins, routes. Returns the Host; ``host.app`` is the WSGI callable.
+
+    ``captcha``: the login captcha generator (``host.web.captcha``); default from ``HOST_CAPTCHA_GENERATOR``
+    or the image captcha."""
     db = init_database(config.database_url)
     kwargs: dict[str, Any] = {"hasher": hasher, "load_entrypoints": load_entrypoints, "extra_plugins": extra_plugins}
     if clock is not None:
@@ -128,9 +136,13 @@ def create_app(
 
     app.add_error_handler(ApiError, api_error)
     app.set_error_serializer(serialize_falcon_error)
+    host.web = Web(host)
+    host.web.host_items = host_web_items()
+    host.captchas = Captchas(host, captcha or generator_from_env())
+    app.add_error_handler(WebError, host.web.handle_error)
 
     router = Router(app)
-    for template, resource, kwargs in host_routes(host):
+    for template, resource, kwargs in [*host_routes(host), *web_routes(host, host.captchas)]:
         router.add(template, resource, **kwargs)
     for owner, routes in host.plugins.call_each("register_routes", host=host):
         for route in routes:

@@ -43,6 +43,12 @@ def register_routes(host):
 
 
 @hookspec
+def register_web_items(host):
+    """Return a list of ``host.web.WebItem(label, url, visible)`` for the navigation bar; ``visible(actor)``
+    says whether the signed-in ``actor`` may open the page. Called per page view, for enabled plugins only."""
+
+
+@hookspec
 def register_permission_types(host):
     """Return a list of ``host.permissions.PermissionType``."""
 

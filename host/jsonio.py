@@ -37,7 +37,12 @@ def read_json_object(req: falcon.Request, error: type[ApiError] = BadRequest) ->
     ctype = (req.content_type or "").split(";", 1)[0].strip().lower()
     if ctype and ctype != "application/json" and not ctype.endswith("+json"):
         raise _make(error, 415, f"Unsupported content type '{ctype}': send application/json")
-    raw = req.bounded_stream.read(MAX_BODY_BYTES + 1)
+    if length is None and "chunked" in (req.get_header("Transfer-Encoding") or "").lower():
+        # No Content-Length: the server de-chunks wsgi.input (gunicorn does) and ends it at the last chunk.
+        # Falcon's bounded stream would read nothing; read the raw stream, one byte past the limit at most.
+        raw = req.stream.read(MAX_BODY_BYTES + 1)
+    else:
+        raw = req.bounded_stream.read(MAX_BODY_BYTES + 1)
     if len(raw) > MAX_BODY_BYTES:
         raise _make(error, 413, TOO_LARGE)
     if not raw.strip():

@@ -11,7 +11,18 @@ from pathlib import Path
 
 import peewee
 
-from host.models import AuditRecord, Group, Membership, PluginState, SchemaMigration, Sequence, Session, Setting, User
+from host.models import (
+    AuditRecord,
+    CaptchaChallenge,
+    Group,
+    Membership,
+    PluginState,
+    SchemaMigration,
+    Sequence,
+    Session,
+    Setting,
+    User,
+)
 
 
 @dataclass(frozen=True)
@@ -29,9 +40,14 @@ def _audit_log(db: peewee.Database) -> None:
     db.create_tables([AuditRecord])
 
 
+def _captcha(db: peewee.Database) -> None:
+    db.create_tables([CaptchaChallenge])
+
+
 HOST_MIGRATIONS = [
     Migration(1, "users, groups, sessions, settings, plugin state", _host_initial),
     Migration(2, "audit log", _audit_log),
+    Migration(3, "login captcha challenges", _captcha),
 ]
 
 

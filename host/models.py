@@ -116,4 +116,20 @@ class AuditRecord(BaseModel):
         table_name = "host_audit_record"
 
 
-HOST_MODELS = [User, Group, Membership, Session, Setting, PluginState, Sequence, SchemaMigration, AuditRecord]
+class CaptchaChallenge(BaseModel):
+    """A login captcha: only a keyed digest of the answer is kept; each challenge takes one attempt."""
+
+    id = pw.CharField(max_length=64, primary_key=True)
+    digest = pw.CharField(max_length=64)
+    username = pw.CharField(max_length=255)  # lower-cased
+    expires = pw.BigIntegerField(index=True)  # epoch ms
+    used = pw.BooleanField(default=False)
+    image = pw.BlobField()  # the PNG, so that any worker or node can serve it
+
+    class Meta:
+        table_name = "host_captcha_challenge"
+
+
+HOST_MODELS = [
+    User, Group, Membership, Session, Setting, PluginState, Sequence, SchemaMigration, AuditRecord, CaptchaChallenge
+]

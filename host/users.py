@@ -329,8 +329,12 @@ class Users:
     def remove_from_group(self, user: User, group: Group) -> bool:
         return bool(Membership.delete().where((Membership.user == user.id) & (Membership.group == group.id)).execute())
 
-    def group_members(self, group: Group, start: int, limit: int) -> tuple[list[User], int]:
+    def group_members(
+        self, group: Group, start: int, limit: int, *, include_inactive: bool = True
+    ) -> tuple[list[User], int]:
         base = User.select().join(Membership).where(Membership.group == group.id)
+        if not include_inactive:
+            base = base.where(User.active == True)  # noqa: E712 (SQL, not Python)
         total = base.count()
         users = list(base.order_by(User.lower_name, User.id).offset(start).limit(limit))
         return users, total

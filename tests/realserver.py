@@ -85,6 +85,19 @@ class RealServer:
             os.killpg(self.proc.pid, signal.SIGKILL)
             return self.proc.wait(timeout)
 
+    def worker_pids(self) -> list[int]:
+        """The gunicorn workers: children of the arbiter (``serve`` runs gunicorn in its own process)."""
+        assert self.proc is not None
+        pids = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(")", 1)[1].split()  # after "pid (comm)": state, ppid, ...
+            except (FileNotFoundError, ProcessLookupError, IndexError):  # a process that ended while listing
+                continue
+            if int(fields[1]) == self.proc.pid and fields[0] != "Z":
+                pids.append(int(stat.parent.name))
+        return sorted(pids)
+
     def log(self) -> str:
         try:
             return self.log_path.read_text(errors="replace")

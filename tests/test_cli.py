@@ -59,7 +59,7 @@ def open_host(data_dir: Path):
 def test_migrate(cli):
     code, out, _ = cli("migrate")
     assert code == 0
-    assert out.splitlines() == ["host: applied 1, 2", f"{TOKEN_PLUGIN}: applied 1, 2, 3"]
+    assert out.splitlines() == ["host: applied 1, 2, 3", f"{TOKEN_PLUGIN}: applied 1, 2, 3"]
     code, out, _ = cli("migrate")
     assert code == 0
     assert out.splitlines() == ["host: up to date", f"{TOKEN_PLUGIN}: up to date"]

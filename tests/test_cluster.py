@@ -72,6 +72,8 @@ def test_plugin_state_and_settings_reach_the_other_node_within_a_second(cluster)
         assert b.request("GET", "/rest/api/2/myself", headers=bearer).status == 200  # tokens keep working
     finally:
         assert a.request("PUT", settings, json_body={"disableBasicAuthWithPassword": False}, headers=as_admin).status == 200
+        # The next test uses passwords on node b: wait out its settings cache (at most 1 s, contract 1.1).
+        assert_within_a_second(lambda: b.request("GET", "/rest/api/2/myself", headers=basic("bob", "bob")).status, 200)
 
 
 def test_failed_login_counter_is_shared(cluster):

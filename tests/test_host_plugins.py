@@ -22,8 +22,10 @@ from host.migrations import Migration
 from host.models import SchemaMigration
 from host.permissions import PermissionType
 from host.settings import SettingDefinition
+from host.web import WebItem
 from tests.conftest import ADMIN, ALICE, BOB, P, basic, bearer
 from tests.host_helpers import NOT_AUTHENTICATED, assert_envelope, assert_json, failed_count, login
+from tests.web_helpers import nav_labels, new_app, web_login
 
 PLUGINS = "/rest/plugins/1.0/"
 TOKEN_PLUGIN = "de.resolution.apitokenauth"
@@ -93,6 +95,11 @@ class RecordingPlugin:
     def register_routes(self, host):
         self.calls.append(("register_routes",))
         return [(REC_ROUTE, Ping())]
+
+    @hookimpl
+    def register_web_items(self, host):
+        self.calls.append(("register_web_items",))
+        return [WebItem("Recorder", REC_ROUTE, lambda actor: "developers" in actor.groups)]
 
     @hookimpl
     def register_permission_types(self, host):
@@ -601,3 +608,14 @@ def test_hook_permission_denied_is_told_about_403s(rec_app, recorder):
     rec_app.get("/rest/api/2/myself", headers=ALICE, status=200)
     rec_app.get("/rest/api/2/nope", headers=ALICE, status=404)
     assert recorder.called("permission_denied") == []
+
+
+def test_hook_register_web_items_fills_the_navigation_bar(rec_host, recorder):
+    alice, admin = new_app(rec_host), new_app(rec_host)
+    web_login(alice, "alice", "alice")
+    web_login(admin, "admin", "admin")
+    assert "Recorder" in nav_labels(alice.get("/secure/Dashboard", status=200))  # alice is in "developers"
+    assert recorder.called("register_web_items")
+    assert "Recorder" not in nav_labels(admin.get("/secure/Dashboard", status=200))  # visible() said no
+    admin.put_json(REC_ONE, {"enabled": False}, headers=ADMIN, status=200)
+    assert "Recorder" not in nav_labels(alice.get("/secure/Dashboard", status=200))  # disabled: not asked

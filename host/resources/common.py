@@ -34,7 +34,8 @@ def query_int(req: falcon.Request, name: str, default: int, *, minimum: int = 0,
     raw = req.get_param(name)
     if raw is None or raw == "":
         return default
-    if not raw.lstrip("-").isdigit() or len(raw) > 18:
+    digits = raw[1:] if raw.startswith("-") else raw
+    if not (digits.isascii() and digits.isdigit()) or len(raw) > 18:  # "١٢" and "²" are digits to isdigit()
         raise BadRequest(f"The query parameter '{name}' must be a whole number", field=name)
     value = int(raw)
     if value < minimum:

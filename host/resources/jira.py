@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import falcon
 
@@ -236,6 +236,44 @@ class GroupUser(Resource):
         if not self.host.users.remove_from_group(user, group):
             raise ApiError(404, f"'{user.name}' is not a member of '{group.name}'")
         resp.status = 200
+
+
+class GroupMembers(Resource):
+    """``GET /rest/api/2/group/member?groupname=&includeInactiveUsers=&startAt=&maxResults=``: Jira's paged
+    members (a PageBean: ``{self, nextPage?, maxResults, startAt, total, isLast, values}``; at most 50 a page)."""
+
+    def on_get(self, req: falcon.Request, resp: falcon.Response) -> None:
+        group = self.host.users.require_group(req.get_param("groupname"))
+        include_inactive = query_bool(req, "includeInactiveUsers", False)
+        start = query_int(req, "startAt", 0)
+        limit = query_int(req, "maxResults", 50, minimum=1, maximum=50)
+        users, total = self.host.users.group_members(group, start, limit, include_inactive=include_inactive)
+        base = self.host.base_url
+
+        def page_url(at: int) -> str:
+            query = urlencode(
+                {
+                    "groupname": group.name,
+                    "includeInactiveUsers": str(include_inactive).lower(),
+                    "startAt": at,
+                    "maxResults": limit,
+                }
+            )
+            return f"{base}/rest/api/2/group/member?{query}"
+
+        is_last = start + len(users) >= total
+        doc = {"self": page_url(start), "maxResults": limit, "startAt": start, "total": total, "isLast": is_last}
+        if not is_last:
+            doc["nextPage"] = page_url(start + limit)
+        doc["values"] = [
+            {
+                key: value
+                for key, value in jira_user_from_model(base, u, []).items()
+                if key in ("self", "key", "name", "emailAddress", "avatarUrls", "displayName", "active", "timeZone")
+            }
+            for u in users
+        ]
+        send_json(resp, doc)
 
 
 class GroupsPicker(Resource):

@@ -6,7 +6,7 @@ This module only wires hook implementations; the work is done in the modules bes
 from __future__ import annotations
 
 from host.hookspecs import hookimpl
-from . import cli, config, resources
+from . import cli, config, resources, web
 from .config import PLUGIN_KEY
 from .migrations import MIGRATIONS
 from .models import Token
@@ -48,7 +48,12 @@ def password_login_allowed(request, user, host, channel):
 
 @hookimpl
 def register_routes(host):
-    return resources.routes(host, service(host))
+    return [*resources.routes(host, service(host)), *web.routes(host, service(host))]
+
+
+@hookimpl
+def register_web_items(host):
+    return web.web_items(service(host))
 
 
 @hookimpl

@@ -33,13 +33,6 @@ class _Resource:
         if not self.tokens.may(req.context.actor, ON_BEHALF):
             raise forbidden("You need the 'Create & Delete Tokens On Behalf' permission for this operation")
 
-    def _audit_change(self, req: falcon.Request, summary: str, old: dict[str, Any], new: dict[str, Any]) -> None:
-        changed = audit.changes(old, new)
-        if changed:
-            self.tokens.audit(
-                summary, category="settings", actor=req.context.actor, remote=self.tokens.remote(req), changed=changed
-            )
-
     def require_sysadmin(self, req: falcon.Request) -> None:
         if not req.context.actor.is_sysadmin:
             raise forbidden("Only system administrators may perform this operation")
@@ -99,13 +92,7 @@ class AdminSettings(_Resource):
     def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.require_sysadmin(req)
         body = read_json_object(req, PluginApiError)
-        self.host.settings.invalidate()  # audit the change against the stored values, not a cached copy
-        try:
-            old, new = self.host.settings.update(PLUGIN_KEY, body)
-        except InvalidSetting as exc:
-            raise PluginApiError(400, exc.message) from None
-        self._audit_change(req, "API token settings changed", old, new)
-        send_json(resp, new)
+        send_json(resp, update_settings(self.host, self.tokens, req.context.actor, self.tokens.remote(req), body))
 
 
 class AdminPermissions(_Resource):
@@ -114,24 +101,52 @@ class AdminPermissions(_Resource):
         send_json(resp, self._document())
 
     def _document(self) -> dict[str, Any]:
-        return {ptype.key: self.host.permissions.grant(ptype.key) for ptype in self.tokens.permission_types()}
+        return permissions_document(self.host, self.tokens)
 
     def on_put(self, req: falcon.Request, resp: falcon.Response) -> None:
         self.require_sysadmin(req)
         body = read_json_object(req, PluginApiError)
-        mine = {p.key for p in self.tokens.permission_types()}
-        unknown = sorted(set(body) - mine)
-        if unknown:
-            raise PluginApiError(400, f"Unknown permission '{unknown[0][:100]}'")
-        self.host.settings.invalidate()  # audit the change against the stored grants, not a cached copy
-        old = self._document()
-        try:
-            self.host.permissions.update(body)
-        except InvalidSetting as exc:
-            raise PluginApiError(400, exc.message) from None
-        new = self._document()
-        self._audit_change(req, "API token permissions changed", old, new)
-        send_json(resp, new)
+        send_json(resp, update_permissions(self.host, self.tokens, req.context.actor, self.tokens.remote(req), body))
+
+
+# ----- shared by the REST resources and the web pages ------------------------------------------------------------
+def _audit_change(tokens: TokenService, actor: Any, remote: str | None, summary: str, old: dict, new: dict) -> None:
+    changed = audit.changes(old, new)
+    if changed:
+        tokens.audit(summary, category="settings", actor=actor, remote=remote, changed=changed)
+
+
+def update_settings(host: Host, tokens: TokenService, actor: Any, remote: str | None, body: dict) -> dict[str, Any]:
+    """Validate and save a subset of the settings (all or nothing), audit the change; the whole new document.
+    Raises PluginApiError(400) naming the bad field."""
+    host.settings.invalidate()  # audit the change against the stored values, not a cached copy
+    try:
+        old, new = host.settings.update(PLUGIN_KEY, body)
+    except InvalidSetting as exc:
+        raise PluginApiError(400, exc.message) from None
+    _audit_change(tokens, actor, remote, "API token settings changed", old, new)
+    return new
+
+
+def permissions_document(host: Host, tokens: TokenService) -> dict[str, Any]:
+    return {ptype.key: host.permissions.grant(ptype.key) for ptype in tokens.permission_types()}
+
+
+def update_permissions(host: Host, tokens: TokenService, actor: Any, remote: str | None, body: dict) -> dict[str, Any]:
+    """Validate and save permission grants, audit the change; the whole new document."""
+    mine = {p.key for p in tokens.permission_types()}
+    unknown = sorted(set(body) - mine)
+    if unknown:
+        raise PluginApiError(400, f"Unknown permission '{unknown[0][:100]}'")
+    host.settings.invalidate()  # audit the change against the stored grants, not a cached copy
+    old = permissions_document(host, tokens)
+    try:
+        host.permissions.update(body)
+    except InvalidSetting as exc:
+        raise PluginApiError(400, exc.message) from None
+    new = permissions_document(host, tokens)
+    _audit_change(tokens, actor, remote, "API token permissions changed", old, new)
+    return new
 
 
 def routes(host: Host, tokens: TokenService, base: str) -> list[tuple]:

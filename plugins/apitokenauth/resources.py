@@ -9,7 +9,7 @@ import falcon
 from host.errors import PluginApiError
 from host.jsonio import read_json_object, send_json
 
-from . import admin
+from . import admin, openapi
 from .service import TokenService
 
 if TYPE_CHECKING:
@@ -86,4 +86,5 @@ def routes(host: Host, tokens: TokenService) -> list[tuple]:
         (f"{BASE}/user/token/{{token_id}}", collection, {"suffix": "item"}),
         (f"{BASE}/user/authTest", AuthTest(host, tokens)),
         *admin.routes(host, tokens, BASE),
+        (f"{BASE}/openapi.json", openapi.OpenApiDocument(host, BASE)),
     ]
