@@ -111,18 +111,8 @@ def jira_user_from_model(base: str, user: Any, groups: list[str], expand: set[st
 
 
 def jira_user_from_row(base: str, user: UserRow, expand: set[str] = frozenset()) -> dict:  # type: ignore[assignment]
-    return jira_user(
-        base,
-        key=user.key,
-        name=user.name,
-        display_name=user.display_name,
-        email=user.email,
-        active=user.active,
-        time_zone=user.time_zone,
-        locale=user.locale,
-        groups=user.groups,
-        expand=expand,
-    )
+    """The authenticated caller (a UserRow carries its groups; the model's attribute names are the same)."""
+    return jira_user_from_model(base, user, list(user.groups), expand)
 
 
 def parse_expand(req: falcon.Request) -> set[str]:
