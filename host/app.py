@@ -127,6 +127,7 @@ def create_app(
     app.req_options.auto_parse_qs_csv = False
     app.resp_options.secure_cookies_by_default = False
     app.add_error_handler(Exception, handle_unexpected)
+
     def api_error(req: falcon.Request, resp: falcon.Response, error: ApiError, params: dict) -> None:
         if error.status == 403 and not isinstance(error, CaptchaRequired):
             host.plugins.hook("permission_denied")(

@@ -104,7 +104,12 @@ class AuditLog:
         return condition
 
     def search(
-        self, *, text: str | None = None, since: int | None = None, until: int | None = None, offset: int = 0,
+        self,
+        *,
+        text: str | None = None,
+        since: int | None = None,
+        until: int | None = None,
+        offset: int = 0,
         limit: int = 1000,
     ) -> tuple[list[AuditRecord], int]:
         """Newest first; the text filter matches summary, category and item names (case-insensitive)."""

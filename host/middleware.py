@@ -8,7 +8,15 @@ from urllib.parse import quote
 import falcon
 
 from host.auth import ANONYMOUS
-from host.errors import ApiError, AuthenticationFailed, BadRequest, CaptchaRequired, Forbidden, NotAuthenticated, NotFound
+from host.errors import (
+    ApiError,
+    AuthenticationFailed,
+    BadRequest,
+    CaptchaRequired,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+)
 from host.jsonio import MAX_BODY_BYTES, TOO_LARGE
 
 if TYPE_CHECKING:

@@ -131,5 +131,14 @@ class CaptchaChallenge(BaseModel):
 
 
 HOST_MODELS = [
-    User, Group, Membership, Session, Setting, PluginState, Sequence, SchemaMigration, AuditRecord, CaptchaChallenge
+    User,
+    Group,
+    Membership,
+    Session,
+    Setting,
+    PluginState,
+    Sequence,
+    SchemaMigration,
+    AuditRecord,
+    CaptchaChallenge,
 ]

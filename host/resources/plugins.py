@@ -65,7 +65,9 @@ def set_plugin_enabled(
             author_key=None if actor is not None else "cli",
             remote_address=remote_address,
             object_item=Item(key, info.name, "PLUGIN"),
-            changed_values=[{"fieldName": "enabled", "changedFrom": str(was).lower(), "changedTo": str(enabled).lower()}],
+            changed_values=[
+                {"fieldName": "enabled", "changedFrom": str(was).lower(), "changedTo": str(enabled).lower()}
+            ],
         )
         hook = "plugin_enabled" if enabled else "plugin_disabled"
         getattr(host.plugins.pm.hook, hook)(host=host, plugin_key=key)
