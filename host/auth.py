@@ -120,6 +120,21 @@ class Sessions:
         )
         return value
 
+    def open(self, resp: Any, actor: Actor, *, channel: str) -> str:
+        """Start a session for ``actor`` (read-only if its credential was) and set the HttpOnly cookie on
+        ``resp``; the REST login and the login page both come here. Returns the cookie value."""
+        origin = f"token:{actor.details['tokenId']}" if "tokenId" in actor.details else actor.method
+        value = self.create(actor.user.id, read_only=actor.read_only, origin=f"{channel}:{origin}")
+        resp.set_cookie(
+            SESSION_COOKIE,
+            value,
+            path="/",
+            http_only=True,
+            secure=self.host.base_url.startswith("https://"),
+            same_site="Lax",
+        )
+        return value
+
     def actor_for(self, value: str) -> Actor | None:
         """One indexed read: the live session's user, or None (unknown/expired session, inactive user)."""
         if len(value) > 128:

@@ -65,18 +65,7 @@ class SessionResource(Resource):
                 "Login failed",
                 headers={"X-Seraph-LoginReason": "AUTHENTICATED_FAILED", "X-AUSERNAME": "anonymous"},
             ) from None
-        origin = actor.method
-        if "tokenId" in actor.details:
-            origin = f"token:{actor.details['tokenId']}"
-        value = self.host.sessions.create(actor.user.id, read_only=actor.read_only, origin=origin)
-        resp.set_cookie(
-            SESSION_COOKIE,
-            value,
-            path="/",
-            http_only=True,
-            secure=self.host.base_url.startswith("https://"),
-            same_site="Lax",
-        )
+        value = self.host.sessions.open(resp, actor, channel="rest")
         resp.set_header("X-Seraph-LoginReason", "OK")
         resp.set_header("X-AUSERNAME", username_header(actor.name))
         send_json(

@@ -147,16 +147,7 @@ class Login(Page):
             return show(403, "Type the characters shown in the picture to log in.")
         except AuthenticationFailed:
             return show(401, "Sorry, your username and password are incorrect. Please try again.")
-        origin = f"web:token:{actor.details['tokenId']}" if "tokenId" in actor.details else "web"
-        value = self.host.sessions.create(actor.user.id, read_only=actor.read_only, origin=origin)
-        resp.set_cookie(
-            SESSION_COOKIE,
-            value,
-            path="/",
-            http_only=True,
-            secure=self.host.base_url.startswith("https://"),
-            same_site="Lax",
-        )
+        self.host.sessions.open(resp, actor, channel="web")
         raise Redirect(destination or "/")
 
 
