@@ -103,13 +103,9 @@ class StatementCounter:
         database.obj.execute_sql = self._original
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--tokens", type=int, default=10000)
-    parser.add_argument("--seconds", type=float, default=2.0)
-    args = parser.parse_args()
-
-    tmp = Path(tempfile.mkdtemp(prefix="bench-auth-"))
+def bench_host(name: str):
+    """A host with the demo fixtures on a new SQLite file, with production password hashing."""
+    tmp = Path(tempfile.mkdtemp(prefix=f"bench-{name}-"))
     config = Config(
         data_dir=tmp,
         database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
@@ -118,6 +114,17 @@ def main() -> None:
     )
     host = create_app(config)
     load_fixtures(host)
+    return host
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--tokens", type=int, default=10000)
+    parser.add_argument("--seconds", type=float, default=2.0)
+    args = parser.parse_args()
+
+    host = bench_host("auth")
+    config = host.config
     app = host.app
     admin = {"Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()}
 

@@ -14,19 +14,16 @@ import random
 import secrets
 import statistics
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_auth import P, call
+from bench_auth import P, bench_host, call
 
-from host.app import create_app
 from host.config import Config
 from host.db import database
-from host.fixtures import load_fixtures
 from host.models import User
 
 DAY = 86_400_000
@@ -92,15 +89,8 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=30)
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-filter-"))
-    config = Config(
-        data_dir=tmp,
-        database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
-        base_url="http://bench",
-        secret=secrets.token_bytes(32),
-    )
-    host = create_app(config)
-    load_fixtures(host)
+    host = bench_host("filter")
+    config = host.config
     now = int(time.time() * 1000)
     t0 = time.perf_counter()
     users = fill(config, args.tokens, args.users, now)

@@ -17,9 +17,7 @@ from __future__ import annotations
 import argparse
 import base64
 import json
-import secrets
 import sys
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,11 +25,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench_auth import StatementCounter, call  # noqa: E402
+from bench_auth import StatementCounter, bench_host, call  # noqa: E402
 
-from host.app import create_app  # noqa: E402
-from host.config import Config  # noqa: E402
-from host.fixtures import load_fixtures  # noqa: E402
 
 P = "/rest/de.resolution.apitokenauth/latest"
 PLUGIN = "de.resolution.apitokenauth"
@@ -89,15 +84,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
 
-    tmp = Path(tempfile.mkdtemp(prefix="bench-restrictions-"))
-    config = Config(
-        data_dir=tmp,
-        database_url=f"sqlite:///{tmp / 'bench.sqlite3'}",
-        base_url="http://bench",
-        secret=secrets.token_bytes(32),
-    )
-    host = create_app(config)
-    load_fixtures(host)
+    host = bench_host("restrictions")
     app = host.app
     admin = {"Authorization": "Basic " + base64.b64encode(b"admin:admin").decode()}
 
